@@ -1,0 +1,33 @@
+"""scikit-learn estimators for the CNN and CNN-GRU models of image patches.
+
+``PatchTiler`` needs only NumPy and OpenCV; the Keras-based classifiers are
+imported on first use, so ``from skcnnrnn import PatchTiler`` does not pay
+TensorFlow's start-up.
+"""
+
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
+
+from .tiling import PatchTiler
+
+try:
+    __version__ = version("skcnnrnn")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+_LAZY = {
+    "CNNClassifier": "skcnnrnn.classifiers",
+    "CNNGRUSequenceClassifier": "skcnnrnn.classifiers",
+}
+
+__all__ = ["PatchTiler", *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'skcnnrnn' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_LAZY])

@@ -1,0 +1,215 @@
+"""How user arrays become images and sequences, and what errors bad ones get.
+
+This is the one place that knows the input-shape rules shared by
+:class:`~skcnnrnn.PatchTiler`, :class:`~skcnnrnn.CNNClassifier` and
+:class:`~skcnnrnn.CNNGRUSequenceClassifier`. Nothing here imports TensorFlow.
+"""
+
+from contextlib import contextmanager
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils.validation import validate_data
+
+FLOAT_DTYPES = (np.float32, np.float64)
+
+
+def as_positive_pair(value, name):
+    """Return ``value`` as a pair of positive ints; an int means a square.
+
+    Raises a ``ValueError`` or ``TypeError`` naming the parameter ``name``.
+    """
+    items = (value, value) if _is_int(value) else value
+    if isinstance(items, (str, bytes)) or not hasattr(items, "__len__"):
+        raise TypeError(
+            f"{name} must be a positive int or a pair of positive ints, "
+            f"got {value!r} of type {type(value).__name__}."
+        )
+    if len(items) != 2 or not all(_is_int(v) and v > 0 for v in items):
+        raise ValueError(
+            f"{name} must be a positive int or a pair of positive ints, got {value!r}."
+        )
+    return int(items[0]), int(items[1])
+
+
+def as_shape(value, name):
+    """Return ``value`` as an (h, w) or (h, w, c) tuple of positive ints, or None."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, (tuple, list))
+        or len(value) not in (2, 3)
+        or not all(_is_int(v) and v > 0 for v in value)
+    ):
+        raise ValueError(
+            f"{name} must be None or a tuple (height, width) or "
+            f"(height, width, channels) of positive ints, got {value!r}."
+        )
+    return tuple(int(v) for v in value)
+
+
+def as_positive_ints(value, name, *, allow_empty=True):
+    """Return ``value`` (an int or a sequence of ints) as a tuple of positive ints."""
+    items = (value,) if _is_int(value) else value
+    if isinstance(items, (str, bytes)) or not hasattr(items, "__len__"):
+        raise TypeError(
+            f"{name} must be a positive int or a tuple of positive ints, got "
+            f"{value!r} of type {type(value).__name__}."
+        )
+    if not all(_is_int(v) and v > 0 for v in items) or (not allow_empty and not items):
+        raise ValueError(
+            f"{name} must be a positive int or a tuple of positive ints, got {value!r}."
+        )
+    return tuple(int(v) for v in items)
+
+
+def _is_int(value):
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+@contextmanager
+def unchanged_on_error(estimator):
+    """Restore every attribute of ``estimator`` if the block raises.
+
+    A failed ``fit`` must leave an estimator fitted before exactly as it was.
+    """
+    saved = dict(vars(estimator))
+    try:
+        yield
+    except BaseException:
+        vars(estimator).clear()
+        vars(estimator).update(saved)
+        raise
+
+
+def check_input(estimator, X, *, reset, dtype, max_ndim):
+    """Validate ``X`` with scikit-learn and check its per-sample shape.
+
+    At fit (``reset=True``) the per-sample shape ``X.shape[1:]`` is stored as
+    ``estimator.input_shape_``; afterwards every ``X`` must have that shape.
+    Rejects sparse matrices, NaN/inf, complex and string data, empty arrays,
+    1-D arrays and arrays with more than ``max_ndim`` dimensions.
+    """
+    shape = getattr(X, "shape", None)
+    if not reset and shape is not None and len(shape) > 2:
+        # Checked before validate_data so that images of another size get this
+        # message rather than "X has H features" from the n_features check.
+        _check_sample_shape(estimator, tuple(shape))
+    X = validate_data(
+        estimator,
+        X,
+        reset=reset,
+        accept_sparse=False,
+        allow_nd=True,
+        dtype=dtype,
+        ensure_all_finite=True,
+    )
+    if X.ndim > max_ndim:
+        raise ValueError(
+            f"X must have at most {max_ndim} dimensions, got a {X.ndim}-D array "
+            f"of shape {X.shape}."
+        )
+    if 0 in X.shape[1:]:
+        raise ValueError(f"X has an empty dimension: shape {X.shape}.")
+    if reset:
+        estimator.input_shape_ = tuple(X.shape[1:])
+    else:
+        _check_sample_shape(estimator, X.shape)
+    return X
+
+
+def _check_sample_shape(estimator, shape):
+    expected = estimator.input_shape_
+    if tuple(shape[1:]) != expected:
+        raise ValueError(
+            f"X has per-sample shape {tuple(shape[1:])}, but "
+            f"{type(estimator).__name__} was fitted on per-sample shape {expected}. "
+            "Images and sequences must keep the height, width, channels and "
+            "length seen in fit."
+        )
+
+
+def as_images(X, image_shape):
+    """View validated ``X`` as images of shape (n, H, W, C), without copying.
+
+    - (n, H, W, C) and (n, H, W) (grayscale, C = 1) are taken as they are;
+    - flat rows (n, F) are reshaped to ``image_shape`` when given, otherwise
+      each row is a 1 x F single-channel image.
+
+    When ``image_shape`` is given for 3-D or 4-D input it must match the data.
+    """
+    if X.ndim == 2:
+        if image_shape is None:
+            return X.reshape(X.shape[0], 1, X.shape[1], 1)
+        _check_size(X.shape[1], image_shape, "image_shape", "each row")
+        return X.reshape(X.shape[0], *_with_channel(image_shape))
+    if X.ndim not in (3, 4):
+        raise ValueError(
+            "Images must be given as (n_samples, height, width, channels), "
+            "(n_samples, height, width) or flat rows (n_samples, n_features); "
+            f"got a {X.ndim}-D array of shape {X.shape}."
+        )
+    images = X if X.ndim == 4 else X[..., np.newaxis]
+    _check_matches(images.shape[1:], image_shape, "image_shape", "images")
+    return images
+
+
+def as_sequences(X, frame_shape):
+    """View validated ``X`` as frame sequences (n, T, h, w, c), without copying.
+
+    - (n, T, h, w, c) (what :class:`~skcnnrnn.PatchTiler` returns) and
+      (n, T, h, w) (single-channel frames) are taken as they are;
+    - (n, T, F): each step's F values are reshaped to ``frame_shape`` when given,
+      otherwise each step is a 1 x F single-channel frame;
+    - flat rows (n, F) are reshaped to (T, *frame_shape) with
+      T = F / prod(frame_shape) when ``frame_shape`` is given, otherwise each
+      row is a sequence of F steps of 1 x 1 frames.
+
+    When ``frame_shape`` is given for 4-D or 5-D input it must match the data.
+    """
+    n = X.shape[0]
+    if X.ndim == 2:
+        if frame_shape is None:
+            return X.reshape(n, X.shape[1], 1, 1, 1)
+        size = int(np.prod(frame_shape))
+        if X.shape[1] % size:
+            raise ValueError(
+                f"frame_shape={frame_shape} holds {size} values, which does not "
+                f"divide the {X.shape[1]} features of each row into whole frames."
+            )
+        return X.reshape(n, X.shape[1] // size, *_with_channel(frame_shape))
+    if X.ndim == 3:
+        if frame_shape is None:
+            return X.reshape(n, X.shape[1], 1, X.shape[2], 1)
+        _check_size(X.shape[2], frame_shape, "frame_shape", "each step")
+        return X.reshape(n, X.shape[1], *_with_channel(frame_shape))
+    if X.ndim not in (4, 5):
+        raise ValueError(
+            "Sequences must be given as (n_samples, steps, height, width, channels), "
+            "(n_samples, steps, height, width), (n_samples, steps, n_features) or "
+            f"flat rows (n_samples, n_features); got a {X.ndim}-D array of shape "
+            f"{X.shape}."
+        )
+    sequences = X if X.ndim == 5 else X[..., np.newaxis]
+    _check_matches(sequences.shape[2:], frame_shape, "frame_shape", "frames")
+    return sequences
+
+
+def _with_channel(shape):
+    return shape if len(shape) == 3 else (*shape, 1)
+
+
+def _check_size(n_values, shape, name, what):
+    if int(np.prod(shape)) != n_values:
+        raise ValueError(
+            f"{name}={shape} holds {int(np.prod(shape))} values, but {what} of X "
+            f"has {n_values}."
+        )
+
+
+def _check_matches(actual, shape, name, what):
+    if shape is not None and tuple(actual) != _with_channel(shape):
+        raise ValueError(
+            f"{name}={shape} does not match the {what} in X, which have shape "
+            f"{tuple(actual)} (height, width, channels)."
+        )
