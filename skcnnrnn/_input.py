@@ -82,28 +82,33 @@ def unchanged_on_error(estimator):
         raise
 
 
-def check_input(estimator, X, *, reset, dtype, max_ndim):
-    """Validate ``X`` with scikit-learn and check its per-sample shape.
+def check_input(estimator, X, y="no_validation", *, reset, dtype, max_ndim):
+    """Validate ``X`` (and ``y``) with scikit-learn and check the per-sample shape.
 
     At fit (``reset=True``) the per-sample shape ``X.shape[1:]`` is stored as
     ``estimator.input_shape_``; afterwards every ``X`` must have that shape.
     Rejects sparse matrices, NaN/inf, complex and string data, empty arrays,
-    1-D arrays and arrays with more than ``max_ndim`` dimensions.
+    1-D arrays, arrays with more than ``max_ndim`` dimensions, and ``y`` of
+    another length than ``X``; ``y=None`` is an error for estimators that require
+``y``. Returns ``X``, or ``(X, y)`` when ``y`` is validated too.
     """
     shape = getattr(X, "shape", None)
     if not reset and shape is not None and len(shape) > 2:
         # Checked before validate_data so that images of another size get this
         # message rather than "X has H features" from the n_features check.
         _check_sample_shape(estimator, tuple(shape))
-    X = validate_data(
+    checked = validate_data(
         estimator,
         X,
+        y,
         reset=reset,
         accept_sparse=False,
         allow_nd=True,
         dtype=dtype,
         ensure_all_finite=True,
     )
+    with_y = not (isinstance(y, str) and y == "no_validation")
+    X = checked[0] if with_y else checked
     if X.ndim > max_ndim:
         raise ValueError(
             f"X must have at most {max_ndim} dimensions, got a {X.ndim}-D array "
@@ -115,7 +120,7 @@ def check_input(estimator, X, *, reset, dtype, max_ndim):
         estimator.input_shape_ = tuple(X.shape[1:])
     else:
         _check_sample_shape(estimator, X.shape)
-    return X
+    return checked
 
 
 def _check_sample_shape(estimator, shape):

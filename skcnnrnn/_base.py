@@ -1,0 +1,421 @@
+"""The scikit-learn contract of the Keras classifiers, owned in one place.
+
+scikeras still does the Keras plumbing: routing of ``optimizer__*``,
+``fit__*`` and ``callbacks__*`` parameters and building optimizers and
+callbacks from them (``scikeras._utils``), and pickling of Keras models
+(importing scikeras registers it). What scikeras gets wrong on current
+scikit-learn is done here: mixin order and tags, input validation before
+TensorFlow sees data, seeding without leftover global state, never touching
+the caller's arrays, and fast prediction.
+
+This class does not derive from scikeras' ``BaseWrapper``: that class defines
+the pre-1.6 ``_more_tags`` without ``__sklearn_tags__``, which scikit-learn's
+``check_estimator_tags_renamed`` rejects for every class in the MRO, and its
+public ``initialize``/``partial_fit`` would bypass this class's validation.
+"""
+
+from numbers import Integral, Real
+
+import keras
+import numpy as np
+import scikeras  # noqa: F401  (registers pickling of Keras models)
+from scikeras._utils import get_optimizer_class, route_params, unflatten_params
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+
+from ._input import (
+    FLOAT_DTYPES,
+    as_positive_ints,
+    as_positive_pair,
+    check_input,
+    unchanged_on_error,
+)
+from ._random import keras_seed, seed_from
+
+OPTIMIZERS = {
+    "adam",
+    "adamw",
+    "sgd",
+    "rmsprop",
+    "adagrad",
+    "adadelta",
+    "adamax",
+    "nadam",
+    "ftrl",
+    "lion",
+}
+DTYPE_POLICIES = {"float32", "float64", "mixed_float16", "mixed_bfloat16"}
+# Inputs up to this many values are predicted in one call; larger inputs in
+# chunks of about this size, bounding the memory of the activations.
+_PREDICT_CHUNK_VALUES = 2**22
+# Prefixes of routed parameters (scikeras' convention), e.g. optimizer__beta_1.
+ROUTING_PREFIXES = ("optimizer", "fit", "callbacks")
+
+
+def _is_routed(name):
+    prefix, sep, rest = name.partition("__")
+    return bool(sep) and bool(rest) and prefix in ROUTING_PREFIXES
+
+
+class BaseNetworkClassifier(ClassifierMixin, BaseEstimator):
+    """Base class of the Keras classifiers; not for direct use.
+
+    Subclasses define ``__init__`` (storing their parameters), the network
+    builder ``_build_network`` and how validated ``X`` becomes network input
+    (``_network_input``), plus ``_max_ndim`` and ``_network_kwargs``.
+    """
+
+    _parameter_constraints: dict = {
+        "filters": [tuple, list, Interval(Integral, 1, None, closed="left")],
+        "kernel_size": [tuple, list, Interval(Integral, 1, None, closed="left")],
+        "pool_size": [tuple, list, Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "padding": [StrOptions({"same", "valid"})],
+        "optimizer": [StrOptions(OPTIMIZERS), HasMethods(["apply_gradients"])],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "validation_split": [Interval(Real, 0, 1, closed="left")],
+        "shuffle": ["boolean"],
+        "callbacks": [list, tuple, dict, HasMethods(["set_model"]), None],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "dtype": [StrOptions(DTYPE_POLICIES)],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
+    def get_params(self, deep=True):
+        """Get the parameters of this estimator, routed ones included.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the parameters of contained estimators.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        params = super().get_params(deep=deep)
+        params.update(self._extra_params())
+        return params
+
+    def set_params(self, **params):
+        """Set the parameters of this estimator, routed ones included.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters, and routed parameters such as
+            ``optimizer__beta_1`` or ``fit__validation_freq``.
+
+        Returns
+        -------
+        self : estimator instance
+            This estimator.
+        """
+        extra = self._extra_params()
+        routed = {k: params.pop(k) for k in list(params) if _is_routed(k) or k in extra}
+        vars(self).update(routed)
+        return super().set_params(**params)
+
+    def _extra_params(self):
+        """Parameters given through ``**kwargs``, as scikeras stores them."""
+        signature = set(self._get_param_names())
+        return {
+            name: value
+            for name, value in vars(self).items()
+            if name not in signature and not name.endswith("_") and name[0] != "_"
+        }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        tags.target_tags.single_output = True
+        tags.target_tags.multi_output = False
+        tags.classifier_tags.multi_label = False
+        # Results depend on random_state; unseeded fits are not repeatable.
+        tags.non_deterministic = False
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Build the network and train it on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like
+            Training images or sequences; see the class documentation for the
+            accepted shapes. Any numeric dtype; ``uint8`` pixels are fine, the
+            network normalises its input.
+
+        y : array-like of shape (n_samples,)
+            Class labels, of any type (ints, strings...).
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples. They are rescaled to mean 1
+            (with ``class_weight`` applied), so their scale does not change the
+            effective learning rate; samples of weight 0 are left out.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        self._check_routed_params()
+        network_kwargs = self._network_kwargs()
+        with unchanged_on_error(self):
+            X, y = check_input(
+                self, X, y, reset=True, dtype=FLOAT_DTYPES, max_ndim=self._max_ndim
+            )
+            check_classification_targets(y)
+            encoder = LabelEncoder().fit(y)
+            y_codes = encoder.transform(y).astype(np.int32)
+            weights = self._training_weights(X, y, sample_weight)
+            keep = np.flatnonzero(weights > 0)
+            if len(keep) < len(y):
+                X, y_codes, weights = X[keep], y_codes[keep], weights[keep]
+            inputs = self._network_input(X).astype(self._input_dtype(), copy=False)
+            train, valid = self._validation_split(y_codes)
+            weights = weights[train] / weights[train].mean()
+
+            seed = seed_from(self.random_state)
+            with keras_seed(seed):
+                mean, variance = _channel_statistics(inputs, train, weights)
+                model = self._build_network(
+                    inputs.shape[1:],
+                    len(encoder.classes_),
+                    input_mean=mean,
+                    input_variance=variance,
+                    **network_kwargs,
+                )
+                model.compile(
+                    optimizer=self._make_optimizer(),
+                    loss="sparse_categorical_crossentropy",
+                    metrics=["accuracy"],
+                )
+                history = self._train(model, inputs, y_codes, weights, train, valid)
+            self.classes_ = encoder.classes_
+            self.model_ = model
+            self.history_ = history
+            self.n_iter_ = len(history["loss"])
+        return self
+
+    def predict_proba(self, X):
+        """Probability of each class for each sample.
+
+        Parameters
+        ----------
+        X : array-like
+            Images or sequences with the per-sample shape seen in :meth:`fit`.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Class probabilities in the order of ``classes_``; rows sum to 1.
+        """
+        check_is_fitted(self)
+        X = check_input(self, X, reset=False, dtype=FLOAT_DTYPES, max_ndim=self._max_ndim)
+        proba = self._forward(self._network_input(X)).astype(np.float64)
+        proba /= proba.sum(axis=1, keepdims=True)
+        return proba
+
+    def predict(self, X):
+        """Predicted class of each sample.
+
+        Parameters
+        ----------
+        X : array-like
+            Images or sequences with the per-sample shape seen in :meth:`fit`.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    # -- steps of fit -------------------------------------------------------
+
+    def _training_weights(self, X, y, sample_weight):
+        """Per-sample weights (sample_weight times class_weight), new array."""
+        weights = np.ones(len(y)) if sample_weight is None else _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True
+        )
+        if self.class_weight is not None:
+            weights = weights * compute_sample_weight(self.class_weight, y)
+        if not np.any(weights > 0):
+            raise ValueError(
+                "sample_weight (times class_weight) is zero for every sample: "
+                "there is nothing to train on."
+            )
+        return weights
+
+    def _validation_split(self, y_codes):
+        """Indices of training and validation samples: stratified, shuffled."""
+        everything = np.arange(len(y_codes))
+        if self.validation_split == 0:
+            return everything, None
+        rng = np.random.RandomState(seed_from(self.random_state))
+        try:
+            return train_test_split(
+                everything,
+                test_size=self.validation_split,
+                stratify=y_codes,
+                random_state=rng,
+            )
+        except ValueError:
+            # Classes too small to stratify: a plain shuffled split.
+            return train_test_split(
+                everything, test_size=self.validation_split, random_state=rng
+            )
+
+    def _make_optimizer(self):
+        optimizer = self.optimizer
+        if isinstance(optimizer, str):
+            optimizer = get_optimizer_class(optimizer)
+        if isinstance(optimizer, type):
+            routed = route_params(
+                self.get_params(deep=False), destination="optimizer", pass_filter=set()
+            )
+            return unflatten_params(
+                items=optimizer, params={"learning_rate": self.learning_rate, **routed}
+            )
+        # An instance holds per-model state: each fit gets a fresh copy.
+        return type(optimizer).from_config(optimizer.get_config())
+
+    def _make_callbacks(self, params):
+        if self.callbacks is None:
+            return []
+        routed = route_params(params, destination="callbacks", pass_filter=set())
+        callbacks = unflatten_params(items=self.callbacks, params=routed)
+        if isinstance(callbacks, dict):
+            callbacks = list(callbacks.values())
+        elif isinstance(callbacks, keras.callbacks.Callback):
+            callbacks = [callbacks]
+        callbacks = list(callbacks)
+        for callback in callbacks:
+            if not isinstance(callback, keras.callbacks.Callback):
+                raise TypeError(
+                    "callbacks must hold keras.callbacks.Callback instances or "
+                    f"classes, got {callback!r}."
+                )
+        return callbacks
+
+    def _train(self, model, inputs, y_codes, weights, train, valid):
+        params = self.get_params(deep=False)
+        callbacks = self._make_callbacks(params)
+        fit_kwargs = route_params(
+            params, destination="fit", pass_filter=set(), strict=True
+        )
+        validation_data = None
+        if valid is not None:
+            validation_data = (inputs[valid], y_codes[valid])
+        whole = len(train) == len(y_codes)
+        uniform = np.all(weights == 1)
+        fit_kwargs = {
+            "batch_size": self.batch_size,
+            "epochs": self.epochs,
+            "verbose": self.verbose,
+            "shuffle": self.shuffle,
+            "validation_data": validation_data,
+            **fit_kwargs,
+        }
+        result = model.fit(
+            inputs if whole else inputs[train],
+            y_codes if whole else y_codes[train],
+            sample_weight=None if uniform else weights.astype(np.float32),
+            callbacks=[*callbacks, _StopOnNonFiniteLoss()],
+            **fit_kwargs,
+        )
+        history = {key: [float(v) for v in values] for key, values in result.history.items()}
+        if history["loss"] and not np.isfinite(history["loss"][-1]):
+            raise ValueError(
+                f"Training diverged: the loss became {history['loss'][-1]} at epoch "
+                f"{len(history['loss'])}. Lower learning_rate, or check the inputs "
+                "for extreme values."
+            )
+        return history
+
+    def _check_routed_params(self):
+        for name in self._extra_params():
+            if not _is_routed(name):
+                raise ValueError(
+                    f"Unknown parameter {name!r} for {type(self).__name__}: "
+                    f"routed parameters start with one of {ROUTING_PREFIXES} "
+                    "followed by '__'; see get_params() for the others."
+                )
+
+    def _network_kwargs(self):
+        """Builder arguments shared by both networks, checked (before any data)."""
+        return {
+            "filters": as_positive_ints(self.filters, "filters"),
+            "kernel_size": as_positive_pair(self.kernel_size, "kernel_size"),
+            "pool_size": as_positive_pair(self.pool_size, "pool_size"),
+            "dropout": self.dropout,
+            "padding": self.padding,
+            "dtype": self.dtype,
+        }
+
+    def _input_dtype(self):
+        return np.float64 if self.dtype == "float64" else np.float32
+
+    # -- prediction ---------------------------------------------------------
+
+    def _forward(self, inputs):
+        """Run the network on validated inputs, in memory-bounded chunks.
+
+        ``predict_on_batch`` skips ``Model.predict``'s per-call dataset and
+        callback set-up, which dominates the latency of small inputs.
+        """
+        inputs = inputs.astype(self._input_dtype(), copy=False)
+        chunk = max(1, _PREDICT_CHUNK_VALUES // int(np.prod(inputs.shape[1:])))
+        if len(inputs) <= chunk:
+            return np.asarray(self.model_.predict_on_batch(inputs))
+        return np.concatenate(
+            [
+                np.asarray(self.model_.predict_on_batch(inputs[start : start + chunk]))
+                for start in range(0, len(inputs), chunk)
+            ]
+        )
+
+
+class _StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stop at the end of the first epoch whose loss is NaN or infinite.
+
+    Checked per epoch, not per batch, so training never waits on the device
+    to report a batch loss.
+    """
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(float(loss)):
+            self.model.stop_training = True
+
+
+def _channel_statistics(inputs, rows, weights, chunk=1024):
+    """Weighted per-channel mean and variance of ``inputs[rows]`` (float64).
+
+    Works in chunks of samples so that no full float64 copy of the data is made.
+    """
+    channels = inputs.shape[-1]
+    total = np.zeros(channels)
+    total_sq = np.zeros(channels)
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        x = inputs[part].reshape(len(part), -1, channels).astype(np.float64)
+        w = weights[start : start + chunk]
+        total += np.einsum("n,npc->c", w, x)
+        total_sq += np.einsum("n,npc,npc->c", w, x, x)
+    count = weights.sum() * np.prod(inputs.shape[1:-1])
+    mean = total / count
+    variance = np.maximum(total_sq / count - mean**2, 0.0)
+    return mean, variance

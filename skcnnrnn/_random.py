@@ -1,0 +1,60 @@
+"""Seeding Keras/TensorFlow for one fit without leaving global state behind."""
+
+import random
+import threading
+from contextlib import contextmanager
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+# Seeding is process-global (Python, NumPy, TensorFlow, Keras): two seeded fits
+# in two threads must not interleave or neither would be reproducible.
+_LOCK = threading.RLock()
+
+
+def seed_from(random_state):
+    """An int seed from ``random_state`` (None stays None)."""
+    if random_state is None:
+        return None
+    if isinstance(random_state, (int, np.integer)):
+        return int(random_state) % (2**32)
+    return int(check_random_state(random_state).randint(2**31 - 1))
+
+
+@contextmanager
+def keras_seed(seed):
+    """Make the enclosed Keras work deterministic for ``seed``, then restore.
+
+    Sets the Python, NumPy, TensorFlow and Keras seeds and TensorFlow's op
+    determinism (needed for reproducible GPU kernels), and puts back every one
+    of them afterwards, so an unseeded fit that follows is unseeded again.
+    ``seed=None`` changes nothing.
+    """
+    if seed is None:
+        yield
+        return
+    import keras
+    import tensorflow as tf
+    from keras.src.backend.common import global_state
+    from tensorflow.python.eager import context
+    from tensorflow.python.framework import config
+
+    keras_keys = ("global_random_seed", "global_seed_generator")
+    with _LOCK:
+        saved_python = random.getstate()
+        saved_numpy = np.random.get_state()
+        saved_tf = context.global_seed()
+        saved_keras = {k: global_state.get_global_attribute(k) for k in keras_keys}
+        was_deterministic = config.is_op_determinism_enabled()
+        try:
+            keras.utils.set_random_seed(seed)
+            config.enable_op_determinism()
+            yield
+        finally:
+            if not was_deterministic:
+                config.disable_op_determinism()
+            tf.random.set_seed(saved_tf)
+            for key, value in saved_keras.items():
+                global_state.set_global_attribute(key, value)
+            np.random.set_state(saved_numpy)
+            random.setstate(saved_python)

@@ -1,0 +1,192 @@
+"""The seed article's networks as plain Keras functions (no scikit-learn here).
+
+Each builder takes an input shape, the number of outputs and hyper-parameters,
+and returns an uncompiled :class:`keras.Model`. They can be used on their own::
+
+    model = build_cnn((28, 28, 3), n_outputs=10, padding="valid")
+    model.compile("adam", "sparse_categorical_crossentropy")
+"""
+
+import keras
+import numpy as np
+from keras import layers
+
+
+def build_cnn(
+    input_shape,
+    n_outputs,
+    *,
+    filters=(16, 32),
+    kernel_size=(3, 3),
+    pool_size=(2, 2),
+    dense_units=128,
+    dropout=0.5,
+    padding="same",
+    input_mean=None,
+    input_variance=None,
+    output_activation="softmax",
+    dtype="float32",
+):
+    """Build the image CNN of the seed article (section 3.2).
+
+    ``Conv2D(f, kernel_size, relu) -> MaxPooling2D(pool_size)`` for each ``f`` in
+    ``filters``, then ``Flatten -> Dense(dense_units, relu) -> Dropout(dropout)
+    -> Dense(n_outputs, output_activation)``. With the defaults and
+    ``padding="valid"`` this is exactly the seed's network.
+
+    Parameters
+    ----------
+    input_shape : tuple of (int, int, int)
+        ``(height, width, channels)`` of one image.
+    n_outputs : int
+        Units of the output layer (the number of classes).
+    filters : tuple of int, default=(16, 32)
+        Filters of each convolution block; empty for none.
+    kernel_size : tuple of (int, int), default=(3, 3)
+        Convolution kernel size.
+    pool_size : tuple of (int, int), default=(2, 2)
+        Max-pooling window and stride.
+    dense_units : int, default=128
+        Units of the hidden dense layer.
+    dropout : float, default=0.5
+        Dropout rate before the output layer.
+    padding : {"same", "valid"}, default="same"
+        Padding of convolutions and pooling. "same" keeps tiny images (down to
+        1 x 1) valid; "valid" is the seed's (Keras' default) and shrinks images.
+    input_mean, input_variance : array-like of shape (channels,), default=None
+        Per-channel statistics for a leading ``Normalization`` layer; none when
+        ``None``.
+    output_activation : str, default="softmax"
+        Activation of the output layer.
+    dtype : str, default="float32"
+        Keras dtype policy of the layers ("float32", "float64",
+        "mixed_float16", "mixed_bfloat16"). The output layer always computes
+        in float32 or wider.
+
+    Returns
+    -------
+    model : keras.Model
+        The uncompiled network.
+    """
+    inputs = keras.Input(shape=tuple(input_shape))
+    x = _normalize(inputs, input_mean, input_variance, dtype)
+    x = _conv_blocks(x, filters, kernel_size, pool_size, padding, dtype)
+    x = layers.Flatten(dtype=dtype)(x)
+    x = layers.Dense(dense_units, activation="relu", dtype=dtype)(x)
+    x = layers.Dropout(dropout, dtype=dtype)(x)
+    outputs = _head(x, n_outputs, output_activation, dtype)
+    return keras.Model(inputs, outputs, name="cnn")
+
+
+def build_cnn_gru(
+    input_shape,
+    n_outputs,
+    *,
+    filters=(32,),
+    kernel_size=(3, 3),
+    pool_size=(2, 2),
+    gru_units=128,
+    dropout=0.5,
+    padding="same",
+    input_mean=None,
+    input_variance=None,
+    output_activation="softmax",
+    dtype="float32",
+):
+    """Build the CNN-GRU sequence network of the seed article (section 3.5).
+
+    Every layer of the convolution blocks is wrapped in ``TimeDistributed`` so
+    the same CNN encodes each frame, then ``TimeDistributed(Flatten) ->
+    GRU(gru_units) -> Dropout(dropout) -> Dense(n_outputs, output_activation)``:
+    one prediction per sequence.
+
+    Parameters
+    ----------
+    input_shape : tuple of (int, int, int, int)
+        ``(steps, height, width, channels)`` of one sequence.
+    n_outputs : int
+        Units of the output layer (the number of classes).
+    filters : tuple of int, default=(32,)
+        Filters of each per-frame convolution block; empty for none.
+    kernel_size : tuple of (int, int), default=(3, 3)
+        Convolution kernel size.
+    pool_size : tuple of (int, int), default=(2, 2)
+        Max-pooling window and stride.
+    gru_units : int, default=128
+        Units of the GRU.
+    dropout : float, default=0.5
+        Dropout rate after the GRU.
+    padding : {"same", "valid"}, default="same"
+        Padding of convolutions and pooling, see :func:`build_cnn`.
+    input_mean, input_variance : array-like of shape (channels,), default=None
+        Per-channel statistics for a leading ``Normalization`` layer.
+    output_activation : str, default="softmax"
+        Activation of the output layer.
+    dtype : str, default="float32"
+        Keras dtype policy of the layers, see :func:`build_cnn`.
+
+    Returns
+    -------
+    model : keras.Model
+        The uncompiled network.
+    """
+    inputs = keras.Input(shape=tuple(input_shape))
+    x = _normalize(inputs, input_mean, input_variance, dtype)
+    x = _conv_blocks(x, filters, kernel_size, pool_size, padding, dtype, per_step=True)
+    x = layers.TimeDistributed(layers.Flatten(dtype=dtype), dtype=dtype)(x)
+    x = layers.GRU(gru_units, dtype=dtype)(x)
+    x = layers.Dropout(dropout, dtype=dtype)(x)
+    outputs = _head(x, n_outputs, output_activation, dtype)
+    return keras.Model(inputs, outputs, name="cnn_gru")
+
+
+def conv_output_size(size, n_blocks, kernel_size, pool_size, padding):
+    """Height and width of a ``(height, width)`` image after the conv blocks."""
+    size = np.asarray(size)
+    kernel_size, pool_size = np.asarray(kernel_size), np.asarray(pool_size)
+    for _ in range(n_blocks):
+        if padding == "same":
+            size = -(-size // pool_size)
+        else:
+            size = (size - kernel_size + 1 - pool_size) // pool_size + 1
+    return tuple(int(s) for s in size)
+
+
+def _conv_blocks(x, filters, kernel_size, pool_size, padding, dtype, per_step=False):
+    size = tuple(x.shape[-3:-1])
+    out = conv_output_size(size, len(filters), kernel_size, pool_size, padding)
+    if min(out) < 1:
+        raise ValueError(
+            f"padding={padding!r} shrinks {size[0]}x{size[1]} images below one "
+            f"pixel in {len(filters)} convolution blocks (kernel_size="
+            f"{tuple(kernel_size)}, pool_size={tuple(pool_size)}); use "
+            "padding='same', fewer filters or larger images."
+        )
+    wrap = (lambda layer: layers.TimeDistributed(layer, dtype=dtype)) if per_step else (
+        lambda layer: layer
+    )
+    for n_filters in filters:
+        x = wrap(
+            layers.Conv2D(
+                n_filters, kernel_size, activation="relu", padding=padding, dtype=dtype
+            )
+        )(x)
+        x = wrap(layers.MaxPooling2D(pool_size, padding=padding, dtype=dtype))(x)
+    return x
+
+
+def _normalize(inputs, mean, variance, dtype):
+    if mean is None:
+        return inputs
+    return layers.Normalization(
+        axis=-1,
+        mean=np.asarray(mean, dtype=np.float64),
+        variance=np.asarray(variance, dtype=np.float64),
+        dtype=dtype,
+    )(inputs)
+
+
+def _head(x, n_outputs, activation, dtype):
+    # Mixed precision computes the head in float32 so softmax stays accurate.
+    head_dtype = "float64" if dtype == "float64" else "float32"
+    return layers.Dense(n_outputs, activation=activation, dtype=head_dtype)(x)
