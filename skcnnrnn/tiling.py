@@ -113,12 +113,13 @@ class PatchTiler(TransformerMixin, BaseEstimator):
     OpenCV in their own dtype (with OpenCV's rounding), like a per-patch
     ``cv2.resize`` loop would.
 
-    With ``interpolation`` "area" (the default), "nearest", "nearest_exact",
-    "linear_exact" and "lanczos4" the values are identical to a per-patch
-    ``cv2.resize`` loop. For "linear" and "cubic", OpenCV's own results depend
-    on how many channels one call resizes (its SIMD paths round differently),
-    so they agree with a per-patch loop to float rounding (one grey level for
-    ``uint8`` "cubic").
+    With the default settings on colour images (20 px patches to 28 px,
+    "area") the values are identical to the seed's per-patch ``cv2.resize``
+    loop, and so is any setting with ``output_size=None`` or a "nearest"
+    interpolation. Otherwise they agree to rounding: OpenCV's own result for
+    a pixel depends on how many channels one call resizes (its vectorised
+    paths round differently), within one grey level for integer images and
+    float rounding for float images.
 
     Examples
     --------

@@ -1,0 +1,195 @@
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.datasets import load_sample_images
+
+from skcnnrnn import PatchTiler
+from skcnnrnn.tiling import INTERPOLATIONS
+
+
+
+def reference_tiles(images, patch, out, stride, interpolation):
+    """The seed article's loop: one cv2.resize per patch, row-major."""
+    n, height, width, channels = images.shape
+    ph, pw = min(patch[0], height), min(patch[1], width)
+    rows = (height - ph) // stride[0] + 1
+    cols = (width - pw) // stride[1] + 1
+    oh, ow = (ph, pw) if out is None else out
+    tiles = np.zeros((n, rows * cols, oh, ow, channels))
+    for k in range(n):
+        for i in range(rows):
+            for j in range(cols):
+                top, left = i * stride[0], j * stride[1]
+                patch_ = images[k, top : top + ph, left : left + pw]
+                if out is not None:
+                    patch_ = cv2.resize(
+                        patch_, (ow, oh), interpolation=INTERPOLATIONS[interpolation]
+                    )
+                tiles[k, i * cols + j] = patch_.reshape(oh, ow, channels)
+    return tiles
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.data(),
+    dtype=st.sampled_from([np.uint8, np.uint16, np.float32, np.float64]),
+    channels=st.sampled_from([1, 2, 3, 4]),
+    interpolation=st.sampled_from(sorted(INTERPOLATIONS)),
+)
+def test_equals_reference_loop(data, dtype, channels, interpolation):
+    height = data.draw(st.integers(1, 30))
+    width = data.draw(st.integers(1, 30))
+    patch = (data.draw(st.integers(1, 12)), data.draw(st.integers(1, 12)))
+    stride = (data.draw(st.integers(1, 12)), data.draw(st.integers(1, 12)))
+    out = data.draw(st.one_of(st.none(), st.tuples(st.integers(1, 16), st.integers(1, 16))))
+    n = data.draw(st.integers(1, 3))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    images = (rng.random((n, height, width, channels)) * 200).astype(dtype)
+
+    tiler = PatchTiler(
+        patch_size=patch, output_size=out, stride=stride, interpolation=interpolation
+    )
+    tiles = tiler.fit_transform(images)
+
+    expected = reference_tiles(images, patch, out, stride, interpolation)
+    assert tiles.shape == expected.shape
+    if out is None or interpolation in ("nearest", "nearest_exact"):
+        np.testing.assert_array_equal(tiles, expected.astype(tiles.dtype))
+    else:
+        # OpenCV rounds differently depending on how many channels one call
+        # resizes (e.g. uint8 "area" 2:1 turns 152.5 into 153 with 1 channel and
+        # 152 with 2): one grey level for integers, float rounding otherwise.
+        atol = 1.0 if np.issubdtype(dtype, np.integer) else 1e-4
+        np.testing.assert_allclose(tiles, expected, rtol=1e-5, atol=atol)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
+def test_defaults_on_colour_images_are_identical_to_reference(dtype):
+    # The seed's workload: 3 channels, 20 px patches to 28 px, INTER_AREA.
+    rng = np.random.default_rng(0)
+    images = (rng.random((2, 65, 87, 3)) * 255).astype(dtype)
+    tiles = PatchTiler().fit_transform(images)
+    expected = reference_tiles(images, (20, 20), (28, 28), (20, 20), "area")
+    np.testing.assert_array_equal(tiles, expected.astype(tiles.dtype))
+
+
+def test_photograph_in_seed_order():
+    photo = load_sample_images().images[0][:100, :140]  # 427x640x3 uint8 crop
+    tiles = PatchTiler().fit_transform(photo[np.newaxis])
+    assert tiles.shape == (1, 5 * 7, 28, 28, 3)
+    assert tiles.dtype == np.float32
+    # Patch t = i * n_cols + j comes from rows 20i.. and columns 20j..
+    i, j = 3, 5
+    expected = cv2.resize(
+        photo[20 * i : 20 * i + 20, 20 * j : 20 * j + 20],
+        (28, 28),
+        interpolation=cv2.INTER_AREA,
+    )
+    np.testing.assert_array_equal(tiles[0, i * 7 + j], expected)
+
+
+def test_border_pixels_that_do_not_fill_a_patch_are_dropped():
+    images = np.arange(2 * 9 * 7, dtype=np.float64).reshape(2, 9, 7)
+    tiles = PatchTiler(patch_size=(4, 3), output_size=None).fit_transform(images)
+    assert tiles.shape == (2, 2 * 2, 4, 3, 1)
+    np.testing.assert_array_equal(tiles[1, 3, :, :, 0], images[1, 4:8, 3:6])
+
+
+def test_overlapping_stride():
+    images = np.arange(10 * 10, dtype=np.float32).reshape(1, 10, 10)
+    tiler = PatchTiler(patch_size=4, stride=(2, 3), output_size=None)
+    tiles = tiler.fit_transform(images)
+    assert (tiler.n_rows_, tiler.n_cols_) == (4, 3)
+    np.testing.assert_array_equal(tiles[0, 1 * 3 + 2, :, :, 0], images[0, 2:6, 6:10])
+
+
+@pytest.mark.parametrize(
+    "dtype, expected",
+    [
+        (np.uint8, np.float32),
+        (np.int64, np.float32),
+        (np.int16, np.float32),
+        (bool, np.float32),
+        (np.float32, np.float32),
+        (np.float64, np.float64),
+    ],
+)
+def test_output_dtype(dtype, expected):
+    images = np.ones((2, 8, 8), dtype=dtype)
+    assert PatchTiler(patch_size=4).fit_transform(images).dtype == expected
+
+
+def test_patch_larger_than_image_is_clipped():
+    images = np.random.default_rng(0).random((3, 8, 6)).astype(np.float32)
+    tiler = PatchTiler(patch_size=(20, 20), output_size=None).fit(images)
+    assert tiler.patch_size_ == (8, 6)
+    np.testing.assert_array_equal(tiler.transform(images)[:, 0, :, :, 0], images)
+
+
+def test_flat_rows_with_and_without_image_shape():
+    rows = np.arange(2 * 48, dtype=np.float32).reshape(2, 48)
+    tiles = PatchTiler(patch_size=(2, 2), output_size=None, image_shape=(4, 4, 3))
+    out = tiles.fit_transform(rows)
+    assert out.shape == (2, 4, 2, 2, 3)
+    np.testing.assert_array_equal(out[1, 0], rows[1].reshape(4, 4, 3)[:2, :2])
+    # Without image_shape every row is a 1 x F single-channel image.
+    strips = PatchTiler(patch_size=(1, 12), output_size=None).fit_transform(rows)
+    assert strips.shape == (2, 4, 1, 12, 1)
+    np.testing.assert_array_equal(strips[0, 1, 0, :, 0], rows[0, 12:24])
+
+
+def test_input_is_not_modified():
+    images = (np.random.default_rng(0).random((2, 30, 30, 3)) * 255).astype(np.uint8)
+    before = images.copy()
+    PatchTiler().fit_transform(images)
+    np.testing.assert_array_equal(images, before)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"patch_size": (0, 4)}, "patch_size"),
+        ({"patch_size": (4, 4, 4)}, "patch_size"),
+        ({"patch_size": 2.5}, "patch_size"),
+        ({"stride": (-1, 2)}, "stride"),
+        ({"output_size": (28,)}, "output_size"),
+        ({"interpolation": "bicubic"}, "interpolation"),
+        ({"image_shape": (8, 0)}, "image_shape"),
+        ({"image_shape": (5, 5)}, "image_shape"),
+    ],
+)
+def test_bad_parameters_name_the_parameter(params, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        PatchTiler(**params).fit(np.zeros((2, 64)))
+
+
+def test_transform_rejects_other_image_sizes():
+    tiler = PatchTiler().fit(np.zeros((2, 40, 40, 3)))
+    with pytest.raises(ValueError, match=r"per-sample shape \(40, 41, 3\)"):
+        tiler.transform(np.zeros((2, 40, 41, 3)))
+
+
+def test_failed_refit_leaves_fitted_tiler_unchanged():
+    tiler = PatchTiler().fit(np.zeros((2, 40, 40, 3)))
+    before = dict(vars(tiler))
+    with pytest.raises(ValueError):
+        tiler.fit(np.full((2, 30, 30), np.nan))
+    assert vars(tiler).keys() == before.keys()
+    assert all(vars(tiler)[k] is before[k] for k in before)
+
+
+def test_import_does_not_load_tensorflow():
+    code = (
+        "import sys; import skcnnrnn; from skcnnrnn import PatchTiler; "
+        "import numpy as np; PatchTiler().fit_transform(np.zeros((1, 40, 40))); "
+        "print(sorted(m for m in ('tensorflow', 'keras', 'scikeras') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
