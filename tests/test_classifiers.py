@@ -1,0 +1,356 @@
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.base import clone
+from sklearn.datasets import load_digits, load_sample_images
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.pipeline import Pipeline
+
+from skcnnrnn import CNNClassifier, CNNGRUSequenceClassifier, PatchTiler
+
+CV = StratifiedKFold(3, shuffle=True, random_state=0)
+FAST = {"epochs": 2, "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    data = load_digits()
+    return data.images, data.target
+
+
+@pytest.fixture(scope="module")
+def photo_crops():
+    """40x40 crops of the two sample photographs; the label is the photo."""
+    rng = np.random.default_rng(0)
+    crops, labels = [], []
+    for label, photo in zip(["china", "flower"], load_sample_images().images):
+        tops = rng.integers(0, photo.shape[0] - 40, 60)
+        lefts = rng.integers(0, photo.shape[1] - 40, 60)
+        crops += [photo[t : t + 40, s : s + 40] for t, s in zip(tops, lefts)]
+        labels += [label] * 60
+    return np.stack(crops), np.array(labels)
+
+
+def small_images(n=40, shape=(8, 8), classes=2, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % classes
+    X = rng.normal(size=(n, *shape)).astype(np.float32) + y.reshape(-1, 1, 1)
+    return X, y
+
+
+# -- real data ---------------------------------------------------------------
+
+
+def test_cnn_on_digits_cross_validated(digits):
+    X, y = digits
+    scores = cross_val_score(CNNClassifier(random_state=0), X, y, cv=CV)
+    assert scores.mean() >= 0.95, scores
+
+
+def test_used_by_pipeline_on_digits_cross_validated(digits):
+    X, y = digits
+    pipe = Pipeline(
+        [
+            ("tile", PatchTiler(patch_size=(2, 8), output_size=None)),
+            ("clf", CNNGRUSequenceClassifier(random_state=0)),
+        ]
+    )
+    scores = cross_val_score(pipe, X, y, cv=CV)
+    assert scores.mean() >= 0.93, scores
+
+
+def test_used_by_pipeline_grid_search_on_digits(digits):
+    X, y = digits
+    pipe = Pipeline(
+        [("tile", PatchTiler(output_size=None)), ("clf", CNNGRUSequenceClassifier())]
+    )
+    grid = GridSearchCV(
+        pipe,
+        {"tile__patch_size": [(2, 8), (4, 4)], "clf__random_state": [0]},
+        cv=CV,
+    ).fit(X, y)
+    assert grid.best_score_ >= 0.93, grid.cv_results_["mean_test_score"]
+    assert grid.best_estimator_.named_steps["tile"].n_patches_ == 4
+
+
+def test_cnn_grid_search_on_digits(digits):
+    X, y = digits
+    grid = GridSearchCV(
+        CNNClassifier(random_state=0), {"dense_units": [32, 128]}, cv=CV
+    ).fit(X, y)
+    assert grid.best_score_ >= 0.95, grid.cv_results_["mean_test_score"]
+
+
+def test_used_by_pipeline_on_photograph_crops(photo_crops):
+    X, y = photo_crops  # uint8 0-255 pixels, string labels
+    pipe = Pipeline(
+        [("tile", PatchTiler()), ("clf", CNNGRUSequenceClassifier(random_state=0))]
+    )
+    scores = cross_val_score(pipe, X, y, cv=CV)
+    assert scores.mean() >= 0.85, scores
+
+
+def test_uint8_pixels_train_with_default_settings(photo_crops):
+    X, y = photo_crops
+    assert X.dtype == np.uint8 and X.max() > 200
+    scores = cross_val_score(CNNClassifier(random_state=0), X, y, cv=CV)
+    assert scores.mean() >= 0.85, scores
+
+
+# -- contract ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("Classifier", [CNNClassifier, CNNGRUSequenceClassifier])
+def test_string_labels_and_probabilities(Classifier):
+    X, y = small_images(classes=3)
+    labels = np.array(["cat", "dog", "owl"])[y]
+    clf = Classifier(**FAST).fit(X, labels)
+    assert list(clf.classes_) == ["cat", "dog", "owl"]
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    assert set(clf.predict(X)) <= set(clf.classes_)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+
+
+@pytest.mark.parametrize("Classifier", [CNNClassifier, CNNGRUSequenceClassifier])
+def test_same_random_state_same_predictions(Classifier):
+    X, y = small_images()
+    first = Classifier(**FAST).fit(X, y).predict_proba(X)
+    second = Classifier(**FAST).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(first, second)
+    other = Classifier(epochs=2, random_state=1).fit(X, y).predict_proba(X)
+    assert not np.array_equal(first, other)
+
+
+def test_same_random_state_across_processes(tmp_path):
+    script = textwrap.dedent(
+        """
+        import sys, numpy as np
+        from skcnnrnn import CNNClassifier
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(40, 8, 8)).astype(np.float32)
+        y = np.arange(40) % 2
+        proba = CNNClassifier(epochs=2, random_state=3).fit(X, y).predict_proba(X)
+        np.save(sys.argv[1], proba)
+        """
+    )
+    outputs = []
+    for run in range(2):
+        path = tmp_path / f"proba{run}.npy"
+        subprocess.run([sys.executable, "-c", script, str(path)], check=True)
+        outputs.append(np.load(path))
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+
+
+def test_seeded_fit_leaves_no_global_random_state():
+    import random
+
+    from tensorflow.python.framework import config
+
+    X, y = small_images()
+    python_before = random.getstate()
+    numpy_before = np.random.get_state()[1].copy()
+    CNNClassifier(**FAST).fit(X, y)
+    assert random.getstate() == python_before
+    np.testing.assert_array_equal(np.random.get_state()[1], numpy_before)
+    assert not config.is_op_determinism_enabled()
+    # An unseeded fit after a seeded one works and is not seeded.
+    a = CNNClassifier(epochs=1).fit(X, y).predict_proba(X)
+    b = CNNClassifier(epochs=1).fit(X, y).predict_proba(X)
+    assert not np.array_equal(a, b)
+
+
+def test_caller_arrays_are_never_modified():
+    X, y = small_images()
+    weights = np.linspace(0.5, 2.0, len(y))
+    X_before, y_before, w_before = X.copy(), y.copy(), weights.copy()
+    clf = CNNClassifier(class_weight="balanced", **FAST)
+    clf.fit(X, y, sample_weight=weights)
+    clf.predict_proba(X)
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(y, y_before)
+    np.testing.assert_array_equal(weights, w_before)
+
+
+def test_sample_weight_scale_does_not_matter():
+    X, y = small_images()
+    weights = np.linspace(0.5, 2.0, len(y))
+    a = CNNClassifier(**FAST).fit(X, y, sample_weight=weights).predict_proba(X)
+    b = CNNClassifier(**FAST).fit(X, y, sample_weight=weights * 100).predict_proba(X)
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_class_weight_shifts_predictions_towards_heavy_class():
+    X, y = small_images(n=60)
+    X = X * 0  # no signal: only the weights decide
+    clf = CNNClassifier(class_weight={0: 10.0, 1: 0.1}, **FAST).fit(X, y)
+    assert np.all(clf.predict(X) == 0)
+
+
+def test_predict_rejects_other_image_shape():
+    X, y = small_images(shape=(8, 8))
+    clf = CNNClassifier(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match=r"per-sample shape \(9, 8\).*\(8, 8\)"):
+        clf.predict(np.zeros((3, 9, 8)))
+    with pytest.raises(ValueError, match=r"per-sample shape \(8, 8, 3\)"):
+        clf.predict(np.zeros((3, 8, 8, 3)))
+
+
+def test_sequence_classifier_rejects_other_frame_shape():
+    X = np.zeros((10, 4, 6, 6, 1), np.float32)
+    y = np.arange(10) % 2
+    clf = CNNGRUSequenceClassifier(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match="per-sample shape"):
+        clf.predict(np.zeros((2, 4, 6, 7, 1)))
+    with pytest.raises(ValueError, match="per-sample shape"):
+        clf.predict(np.zeros((2, 5, 6, 6, 1)))
+
+
+def test_sparse_input_is_rejected_with_a_message():
+    X, y = small_images()
+    with pytest.raises(TypeError, match="[Ss]parse"):
+        CNNClassifier(**FAST).fit(sparse.csr_matrix(X.reshape(len(X), -1)), y)
+
+
+def test_predict_before_fit():
+    with pytest.raises(NotFittedError):
+        CNNGRUSequenceClassifier().predict(np.zeros((2, 5)))
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"filters": (16, 0)}, "filters"),
+        ({"kernel_size": (3, 3, 3)}, "kernel_size"),
+        ({"pool_size": 0}, "pool_size"),
+        ({"dense_units": 0}, "dense_units"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": 2.5}, "batch_size"),
+        ({"optimizer": "adamm"}, "optimizer"),
+        ({"learning_rate": -1.0}, "learning_rate"),
+        ({"validation_split": 1.0}, "validation_split"),
+        ({"padding": "full"}, "padding"),
+        ({"image_shape": (8,)}, "image_shape"),
+        ({"image_shape": (4, 4)}, "image_shape"),
+        ({"dtype": "int8"}, "dtype"),
+        ({"epoch": 3}, "epoch"),
+    ],
+)
+def test_bad_parameters_name_the_parameter(params, match):
+    X, y = small_images()
+    with pytest.raises((ValueError, TypeError), match=match):
+        CNNClassifier(**params).fit(X, y)
+
+
+def test_gru_parameters_are_validated():
+    X, y = small_images()
+    for params, match in [({"gru_units": 0}, "gru_units"), ({"frame_shape": (3, 3)}, "frame_shape")]:
+        with pytest.raises(ValueError, match=match):
+            CNNGRUSequenceClassifier(**params).fit(X, y)
+
+
+def test_valid_padding_on_tiny_images_is_a_clear_error():
+    X, y = small_images(shape=(8, 8))
+    with pytest.raises(ValueError, match="padding='valid'"):
+        CNNClassifier(padding="valid", **FAST).fit(X, y)
+
+
+def test_failed_fit_leaves_fitted_estimator_unchanged():
+    X, y = small_images()
+    clf = CNNClassifier(**FAST).fit(X, y)
+    before = dict(vars(clf))
+    proba = clf.predict_proba(X)
+    with pytest.raises(ValueError):
+        clf.fit(np.full((6, 9, 9), np.nan), np.arange(6) % 2)
+    with pytest.raises(ValueError):
+        clf.fit(X, y[:-1])
+    assert vars(clf).keys() == before.keys()
+    assert all(vars(clf)[k] is before[k] for k in before)
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+
+
+def test_diverging_loss_is_an_error():
+    X, y = small_images()
+    with pytest.raises(ValueError, match="diverged"):
+        CNNClassifier(optimizer="sgd", learning_rate=1e12, epochs=5).fit(X * 1e6, y)
+
+
+def test_routed_optimizer_parameters_and_clone():
+    X, y = small_images()
+    clf = CNNClassifier(optimizer="sgd", optimizer__momentum=0.5, **FAST)
+    assert clf.get_params()["optimizer__momentum"] == 0.5
+    copy = clone(clf)
+    assert copy.get_params()["optimizer__momentum"] == 0.5
+    copy.fit(X, y)
+    assert copy.model_.optimizer.momentum == 0.5
+    copy.set_params(optimizer__momentum=0.25).fit(X, y)
+    assert copy.model_.optimizer.momentum == 0.25
+
+
+def test_optimizer_instance_is_copied_for_each_fit():
+    X, y = small_images()
+    optimizer = keras.optimizers.SGD(learning_rate=0.05)
+    clf = CNNClassifier(optimizer=optimizer, **FAST).fit(X, y)
+    assert clf.model_.optimizer is not optimizer
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.05)
+
+
+def test_callbacks_run_and_history_is_recorded():
+    X, y = small_images()
+    clf = CNNClassifier(
+        epochs=5,
+        validation_split=0.25,
+        callbacks=[keras.callbacks.EarlyStopping],
+        callbacks__monitor="val_loss",
+        callbacks__patience=0,
+        callbacks__min_delta=10.0,  # no epoch improves this much: stops at once
+        random_state=0,
+    ).fit(X, y)
+    # The first epoch sets the baseline, the second fails to improve: stop.
+    assert clf.n_iter_ == 2
+    assert len(clf.history_["loss"]) == clf.n_iter_
+    assert set(clf.history_) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+
+
+def test_validation_split_is_stratified_and_shuffled():
+    # Sorted labels: Keras' tail slice would validate on class 1 only.
+    X, y = small_images(n=40)
+    order = np.argsort(y, kind="stable")
+    clf = CNNClassifier(validation_split=0.5, **FAST)
+    train, valid = clf._validation_split(y[order])
+    assert np.bincount(y[order][valid]).tolist() == [10, 10]
+    assert len(np.intersect1d(train, valid)) == 0
+
+
+@pytest.mark.parametrize("Classifier", [CNNClassifier, CNNGRUSequenceClassifier])
+def test_pickle_round_trip_predicts_identically(Classifier):
+    X, y = small_images()
+    clf = Classifier(**FAST).fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_single_sample_prediction_matches_batch():
+    X, y = small_images()
+    clf = CNNClassifier(**FAST).fit(X, y)
+    batch = clf.predict_proba(X)
+    np.testing.assert_allclose(clf.predict_proba(X[3:4]), batch[3:4], rtol=1e-5)
+
+
+def test_large_inputs_are_predicted_in_chunks(monkeypatch):
+    import skcnnrnn._base as base
+
+    X, y = small_images(n=40)
+    clf = CNNClassifier(**FAST).fit(X, y)
+    whole = clf.predict_proba(X)
+    monkeypatch.setattr(base, "_PREDICT_CHUNK_VALUES", 64 * 7)  # 7 images a chunk
+    np.testing.assert_allclose(clf.predict_proba(X), whole, rtol=1e-5)

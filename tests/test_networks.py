@@ -1,0 +1,87 @@
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from skcnnrnn.networks import build_cnn, build_cnn_gru
+
+
+def _trainable_layers(model):
+    return [
+        (type(layer).__name__, [tuple(w.shape) for w in layer.trainable_weights])
+        for layer in model.layers
+        if not isinstance(layer, (layers.InputLayer, layers.Normalization))
+    ]
+
+
+def _unwrap(model):
+    return [
+        getattr(layer, "layer", layer)
+        for layer in model.layers
+        if not isinstance(layer, (layers.InputLayer, layers.Normalization))
+    ]
+
+
+def test_default_cnn_with_valid_padding_is_the_seed_network():
+    # Section 3.2 of the seed article, written as the article does.
+    seed = keras.Sequential(
+        [
+            keras.Input((28, 28, 3)),
+            layers.Conv2D(filters=16, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Conv2D(filters=32, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Flatten(),
+            layers.Dense(units=128, activation="relu"),
+            layers.Dropout(rate=0.5),
+            layers.Dense(units=10, activation="softmax"),
+        ]
+    )
+    ours = build_cnn((28, 28, 3), 10, padding="valid")
+    assert _trainable_layers(ours) == _trainable_layers(seed)
+    assert ours.output_shape == seed.output_shape
+
+
+def test_default_cnn_gru_with_valid_padding_is_the_seed_network():
+    # Section 3.5, with one label per sequence (the last GRU state).
+    seed = keras.Sequential(
+        [
+            keras.Input((6, 28, 28, 3)),
+            layers.TimeDistributed(layers.Conv2D(32, (3, 3), activation="relu")),
+            layers.TimeDistributed(layers.MaxPooling2D(pool_size=(2, 2))),
+            layers.TimeDistributed(layers.Flatten()),
+            layers.GRU(units=128),
+            layers.Dropout(rate=0.5),
+            layers.Dense(units=10, activation="softmax"),
+        ]
+    )
+    ours = build_cnn_gru((6, 28, 28, 3), 10, padding="valid")
+    assert _trainable_layers(ours) == _trainable_layers(seed)
+    assert [type(x).__name__ for x in _unwrap(ours)] == [
+        type(x).__name__ for x in _unwrap(seed)
+    ]
+
+
+def test_same_padding_accepts_a_single_pixel():
+    model = build_cnn((1, 1, 1), 3)
+    out = model.predict_on_batch(np.zeros((2, 1, 1, 1), np.float32))
+    assert out.shape == (2, 3)
+    np.testing.assert_allclose(out.sum(axis=1), 1, rtol=1e-6)
+
+
+def test_valid_padding_on_small_images_is_a_clear_error():
+    with pytest.raises(ValueError, match="padding='valid' shrinks 8x8 images"):
+        build_cnn((8, 8, 1), 10, padding="valid")
+
+
+def test_normalization_layer_uses_given_statistics():
+    model = build_cnn((4, 4, 2), 2, input_mean=[10.0, 20.0], input_variance=[4.0, 9.0])
+    norm = next(layer for layer in model.layers if isinstance(layer, layers.Normalization))
+    x = np.stack([np.full((4, 4), 12.0), np.full((4, 4), 29.0)], axis=-1)[None]
+    np.testing.assert_allclose(norm(x.astype(np.float32)).numpy()[0, 0, 0], [1.0, 3.0])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "mixed_float16"])
+def test_dtype_policy_keeps_a_float_head(dtype):
+    model = build_cnn((6, 6, 1), 2, dtype=dtype)
+    assert model.layers[-1].compute_dtype == ("float64" if dtype == "float64" else "float32")
