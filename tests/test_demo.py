@@ -1,0 +1,25 @@
+import re
+import subprocess
+import sys
+
+from skcnnrnn.demo import main
+
+
+def test_demo_prints_one_row_per_fold_and_the_mean(capsys):
+    assert main(["demo", "--folds", "2", "--epochs", "2"]) == 0
+    out = capsys.readouterr().out
+    rows = re.findall(r"^\s+(\d)\s+(0\.\d{4}|1\.0000)\s+\d+\.\d$", out, re.MULTILINE)
+    assert [fold for fold, _ in rows] == ["1", "2"]
+    # Two epochs already beat chance (0.1) on digits by far.
+    assert all(float(score) > 0.3 for _, score in rows)
+    assert re.search(r"mean accuracy: 0\.\d{4} \+/- 0\.\d{4}", out)
+
+
+def test_module_help_explains_the_demo():
+    result = subprocess.run(
+        [sys.executable, "-m", "skcnnrnn", "demo", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "--folds" in result.stdout and "digits" in result.stdout
