@@ -69,7 +69,7 @@ def run_demo(folds, epochs, patch_height, seed, out=print):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     start = time.perf_counter()
     run_demo(args.folds, args.epochs, args.patch_height, args.seed)
     print(f"total time: {time.perf_counter() - start:.1f} s")
