@@ -141,8 +141,6 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator):
         tags.target_tags.single_output = True
         tags.target_tags.multi_output = False
         tags.classifier_tags.multi_label = False
-        # Results depend on random_state; unseeded fits are not repeatable.
-        tags.non_deterministic = False
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -183,10 +181,10 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator):
             if len(keep) < len(y):
                 X, y_codes, weights = X[keep], y_codes[keep], weights[keep]
             inputs = self._network_input(X).astype(self._input_dtype(), copy=False)
-            train, valid = self._validation_split(y_codes)
+            seed = seed_from(self.random_state)
+            train, valid = self._validation_split(y_codes, seed)
             weights = weights[train] / weights[train].mean()
 
-            seed = seed_from(self.random_state)
             with keras_seed(seed):
                 mean, variance = _channel_statistics(inputs, train, weights)
                 model = self._build_network(
@@ -222,7 +220,9 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator):
             Class probabilities in the order of ``classes_``; rows sum to 1.
         """
         check_is_fitted(self)
-        X = check_input(self, X, reset=False, dtype=FLOAT_DTYPES, max_ndim=self._max_ndim)
+        X = check_input(
+            self, X, reset=False, dtype=FLOAT_DTYPES, max_ndim=self._max_ndim
+        )
         proba = self._forward(self._network_input(X)).astype(np.float64)
         proba /= proba.sum(axis=1, keepdims=True)
         return proba
@@ -247,8 +247,12 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator):
 
     def _training_weights(self, X, y, sample_weight):
         """Per-sample weights (sample_weight times class_weight), new array."""
-        weights = np.ones(len(y)) if sample_weight is None else _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True
+        weights = (
+            np.ones(len(y))
+            if sample_weight is None
+            else _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True
+            )
         )
         if self.class_weight is not None:
             weights = weights * compute_sample_weight(self.class_weight, y)
@@ -259,12 +263,12 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator):
             )
         return weights
 
-    def _validation_split(self, y_codes):
+    def _validation_split(self, y_codes, seed):
         """Indices of training and validation samples: stratified, shuffled."""
         everything = np.arange(len(y_codes))
         if self.validation_split == 0:
             return everything, None
-        rng = np.random.RandomState(seed_from(self.random_state))
+        rng = np.random.RandomState(seed)
         try:
             return train_test_split(
                 everything,
@@ -336,7 +340,9 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator):
             callbacks=[*callbacks, _StopOnNonFiniteLoss()],
             **fit_kwargs,
         )
-        history = {key: [float(v) for v in values] for key, values in result.history.items()}
+        history = {
+            key: [float(v) for v in values] for key, values in result.history.items()
+        }
         if history["loss"] and not np.isfinite(history["loss"][-1]):
             raise ValueError(
                 f"Training diverged: the loss became {history['loss'][-1]} at epoch "

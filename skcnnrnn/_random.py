@@ -42,7 +42,7 @@ def keras_seed(seed):
     keras_keys = ("global_random_seed", "global_seed_generator")
     with _LOCK:
         saved_python = random.getstate()
-        saved_numpy = np.random.get_state()
+        saved_numpy = np.random.get_state()  # noqa: NPY002 (Keras seeds it)
         saved_tf = context.global_seed()
         saved_keras = {k: global_state.get_global_attribute(k) for k in keras_keys}
         was_deterministic = config.is_op_determinism_enabled()
@@ -56,5 +56,5 @@ def keras_seed(seed):
             tf.random.set_seed(saved_tf)
             for key, value in saved_keras.items():
                 global_state.set_global_attribute(key, value)
-            np.random.set_state(saved_numpy)
+            np.random.set_state(saved_numpy)  # noqa: NPY002
             random.setstate(saved_python)

@@ -61,7 +61,9 @@ def run_demo(folds, epochs, patch_height, seed, out=print):
     scores = results["test_score"]
     out("")
     out(f"{'fold':>4}  {'accuracy':>8}  {'fit time (s)':>12}")
-    for fold, (score, fit_time) in enumerate(zip(scores, results["fit_time"]), 1):
+    for fold, (score, fit_time) in enumerate(
+        zip(scores, results["fit_time"], strict=True), 1
+    ):
         out(f"{fold:>4}  {score:>8.4f}  {fit_time:>12.1f}")
     out(f"mean accuracy: {np.mean(scores):.4f} +/- {np.std(scores):.4f}")
     return scores

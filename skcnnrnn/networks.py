@@ -162,8 +162,10 @@ def _conv_blocks(x, filters, kernel_size, pool_size, padding, dtype, per_step=Fa
             f"{tuple(kernel_size)}, pool_size={tuple(pool_size)}); use "
             "padding='same', fewer filters or larger images."
         )
-    wrap = (lambda layer: layers.TimeDistributed(layer, dtype=dtype)) if per_step else (
-        lambda layer: layer
+    wrap = (
+        (lambda layer: layers.TimeDistributed(layer, dtype=dtype))
+        if per_step
+        else (lambda layer: layer)
     )
     for n_filters in filters:
         x = wrap(

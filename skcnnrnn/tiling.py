@@ -126,7 +126,8 @@ class PatchTiler(TransformerMixin, BaseEstimator):
     >>> import numpy as np
     >>> from skcnnrnn import PatchTiler
     >>> images = np.zeros((2, 40, 60, 3), dtype=np.uint8)
-    >>> tiles = PatchTiler(patch_size=(20, 20), output_size=(28, 28)).fit_transform(images)
+    >>> tiler = PatchTiler(patch_size=(20, 20), output_size=(28, 28))
+    >>> tiles = tiler.fit_transform(images)
     >>> tiles.shape
     (2, 6, 28, 28, 3)
     >>> tiles.dtype
@@ -266,6 +267,8 @@ def _resize_stacked(windows, size, interpolation, out_dtype):
         resized[:, :, start:stop] = cv2.resize(
             chunk, (out_w, out_h), interpolation=interpolation
         ).reshape(out_h, out_w, stop - start)
-    return resized.reshape(out_h, out_w, n, rows * cols, channels).transpose(
-        2, 3, 0, 1, 4
-    ).astype(out_dtype, order="C")
+    return (
+        resized.reshape(out_h, out_w, n, rows * cols, channels)
+        .transpose(2, 3, 0, 1, 4)
+        .astype(out_dtype, order="C")
+    )

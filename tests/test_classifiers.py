@@ -30,10 +30,14 @@ def photo_crops():
     """40x40 crops of the two sample photographs; the label is the photo."""
     rng = np.random.default_rng(0)
     crops, labels = [], []
-    for label, photo in zip(["china", "flower"], load_sample_images().images):
+    for label, photo in zip(
+        ["china", "flower"], load_sample_images().images, strict=True
+    ):
         tops = rng.integers(0, photo.shape[0] - 40, 60)
         lefts = rng.integers(0, photo.shape[1] - 40, 60)
-        crops += [photo[t : t + 40, s : s + 40] for t, s in zip(tops, lefts)]
+        crops += [
+            photo[t : t + 40, s : s + 40] for t, s in zip(tops, lefts, strict=True)
+        ]
         labels += [label] * 60
     return np.stack(crops), np.array(labels)
 
@@ -157,10 +161,11 @@ def test_seeded_fit_leaves_no_global_random_state():
 
     X, y = small_images()
     python_before = random.getstate()
-    numpy_before = np.random.get_state()[1].copy()
+    numpy_before = np.random.get_state()[1].copy()  # noqa: NPY002
     CNNClassifier(**FAST).fit(X, y)
     assert random.getstate() == python_before
-    np.testing.assert_array_equal(np.random.get_state()[1], numpy_before)
+    numpy_after = np.random.get_state()[1]  # noqa: NPY002
+    np.testing.assert_array_equal(numpy_after, numpy_before)
     assert not config.is_op_determinism_enabled()
     # An unseeded fit after a seeded one works and is not seeded.
     a = CNNClassifier(epochs=1).fit(X, y).predict_proba(X)
@@ -253,7 +258,10 @@ def test_bad_parameters_name_the_parameter(params, match):
 
 def test_gru_parameters_are_validated():
     X, y = small_images()
-    for params, match in [({"gru_units": 0}, "gru_units"), ({"frame_shape": (3, 3)}, "frame_shape")]:
+    for params, match in [
+        ({"gru_units": 0}, "gru_units"),
+        ({"frame_shape": (3, 3)}, "frame_shape"),
+    ]:
         with pytest.raises(ValueError, match=match):
             CNNGRUSequenceClassifier(**params).fit(X, y)
 
@@ -326,7 +334,7 @@ def test_validation_split_is_stratified_and_shuffled():
     X, y = small_images(n=40)
     order = np.argsort(y, kind="stable")
     clf = CNNClassifier(validation_split=0.5, **FAST)
-    train, valid = clf._validation_split(y[order])
+    train, valid = clf._validation_split(y[order], seed=0)
     assert np.bincount(y[order][valid]).tolist() == [10, 10]
     assert len(np.intersect1d(train, valid)) == 0
 

@@ -3,8 +3,8 @@ import pytest
 
 from skcnnrnn._input import (
     as_images,
-    as_positive_pair,
     as_positive_ints,
+    as_positive_pair,
     as_sequences,
     as_shape,
 )

@@ -76,7 +76,9 @@ def test_valid_padding_on_small_images_is_a_clear_error():
 
 def test_normalization_layer_uses_given_statistics():
     model = build_cnn((4, 4, 2), 2, input_mean=[10.0, 20.0], input_variance=[4.0, 9.0])
-    norm = next(layer for layer in model.layers if isinstance(layer, layers.Normalization))
+    norm = next(
+        layer for layer in model.layers if isinstance(layer, layers.Normalization)
+    )
     x = np.stack([np.full((4, 4), 12.0), np.full((4, 4), 29.0)], axis=-1)[None]
     np.testing.assert_allclose(norm(x.astype(np.float32)).numpy()[0, 0, 0], [1.0, 3.0])
 
@@ -84,4 +86,6 @@ def test_normalization_layer_uses_given_statistics():
 @pytest.mark.parametrize("dtype", ["float64", "mixed_float16"])
 def test_dtype_policy_keeps_a_float_head(dtype):
     model = build_cnn((6, 6, 1), 2, dtype=dtype)
-    assert model.layers[-1].compute_dtype == ("float64" if dtype == "float64" else "float32")
+    assert model.layers[-1].compute_dtype == (
+        "float64" if dtype == "float64" else "float32"
+    )

@@ -12,7 +12,6 @@ from skcnnrnn import PatchTiler
 from skcnnrnn.tiling import INTERPOLATIONS
 
 
-
 def reference_tiles(images, patch, out, stride, interpolation):
     """The seed article's loop: one cv2.resize per patch, row-major."""
     n, height, width, channels = images.shape
@@ -46,7 +45,9 @@ def test_equals_reference_loop(data, dtype, channels, interpolation):
     width = data.draw(st.integers(1, 30))
     patch = (data.draw(st.integers(1, 12)), data.draw(st.integers(1, 12)))
     stride = (data.draw(st.integers(1, 12)), data.draw(st.integers(1, 12)))
-    out = data.draw(st.one_of(st.none(), st.tuples(st.integers(1, 16), st.integers(1, 16))))
+    out = data.draw(
+        st.one_of(st.none(), st.tuples(st.integers(1, 16), st.integers(1, 16)))
+    )
     n = data.draw(st.integers(1, 3))
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
     images = (rng.random((n, height, width, channels)) * 200).astype(dtype)
@@ -187,7 +188,8 @@ def test_import_does_not_load_tensorflow():
     code = (
         "import sys; import skcnnrnn; from skcnnrnn import PatchTiler; "
         "import numpy as np; PatchTiler().fit_transform(np.zeros((1, 40, 40))); "
-        "print(sorted(m for m in ('tensorflow', 'keras', 'scikeras') if m in sys.modules))"
+        "heavy = ('tensorflow', 'keras', 'scikeras'); "
+        "print(sorted(m for m in heavy if m in sys.modules))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
