@@ -317,9 +317,7 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator):
     def _train(self, model, inputs, y_codes, weights, train, valid):
         params = self.get_params(deep=False)
         callbacks = self._make_callbacks(params)
-        fit_kwargs = route_params(
-            params, destination="fit", pass_filter=set(), strict=True
-        )
+        routed = route_params(params, destination="fit", pass_filter=set(), strict=True)
         validation_data = None
         if valid is not None:
             validation_data = (inputs[valid], y_codes[valid])
@@ -331,7 +329,7 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator):
             "verbose": self.verbose,
             "shuffle": self.shuffle,
             "validation_data": validation_data,
-            **fit_kwargs,
+            **routed,  # fit__* parameters override the defaults above
         }
         result = model.fit(
             inputs if whole else inputs[train],

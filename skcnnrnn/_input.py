@@ -85,12 +85,12 @@ def unchanged_on_error(estimator):
 def check_input(estimator, X, y="no_validation", *, reset, dtype, max_ndim):
     """Validate ``X`` (and ``y``) with scikit-learn and check the per-sample shape.
 
-        At fit (``reset=True``) the per-sample shape ``X.shape[1:]`` is stored as
-        ``estimator.input_shape_``; afterwards every ``X`` must have that shape.
-        Rejects sparse matrices, NaN/inf, complex and string data, empty arrays,
-        1-D arrays, arrays with more than ``max_ndim`` dimensions, and ``y`` of
-        another length than ``X``; ``y=None`` is an error for estimators that require
-    ``y``. Returns ``X``, or ``(X, y)`` when ``y`` is validated too.
+    At fit (``reset=True``) the per-sample shape ``X.shape[1:]`` is stored as
+    ``estimator.input_shape_``; afterwards every ``X`` must have that shape.
+    Rejects sparse matrices, NaN/inf, complex and string data, empty arrays,
+    1-D arrays, arrays with more than ``max_ndim`` dimensions, and ``y`` of
+    another length than ``X``; ``y=None`` is an error for estimators that
+    require ``y``. Returns ``X``, or ``(X, y)`` when ``y`` is validated too.
     """
     shape = getattr(X, "shape", None)
     if not reset and shape is not None and len(shape) > 2:
