@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from sklearn.datasets import load_sample_images
 
 from skcnnrnn import PatchTiler
-from skcnnrnn.tiling import INTERPOLATIONS
+from skcnnrnn.tiling import INTERPOLATIONS, _area_enlarge_weights
 
 
 def reference_tiles(images, patch, out, stride, interpolation):
@@ -77,6 +77,51 @@ def test_defaults_on_colour_images_are_identical_to_reference(dtype):
     tiles = PatchTiler().fit_transform(images)
     expected = reference_tiles(images, (20, 20), (28, 28), (20, 20), "area")
     np.testing.assert_array_equal(tiles, expected.astype(tiles.dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+@pytest.mark.parametrize(
+    "patch, out, grid",
+    [
+        ((20, 20), (28, 28), (21, 32)),
+        ((5, 20), (14, 20), (23, 4)),
+        ((3, 7), (10, 9), (40, 35)),
+    ],
+)
+def test_whole_image_resizing_equals_reference_on_large_images(dtype, patch, out, grid):
+    # Many patches per axis: OpenCV's whole-image weights then differ from the
+    # per-patch ones by rounding (for 20 -> 28 px from the 3rd patch on), which
+    # the tiler must correct. Zeros make a weight of 1e-14 visible in float32.
+    rng = np.random.default_rng(0)
+    shape = (3, grid[0] * patch[0] + 2, grid[1] * patch[1] + 1, 3)
+    images = (rng.random(shape) * 255).astype(dtype)
+    images[rng.random(shape) < 0.3] = 0
+    tiles = PatchTiler(patch_size=patch, output_size=out).fit_transform(images)
+    expected = reference_tiles(images, patch, out, patch, "area")
+    np.testing.assert_array_equal(tiles, expected.astype(np.float32))
+
+
+@pytest.mark.parametrize("src, dst", [(640, 896), (20, 28), (330, 924), (7, 30)])
+def test_area_weights_replicate_opencv(src, dst):
+    # The tiler decides which output pixels to recompute from its replica of
+    # OpenCV's INTER_AREA enlarging weights; check it against OpenCV's own
+    # impulse responses (the rows of a resized identity matrix).
+    i0, i1, w0, w1 = _area_enlarge_weights(src, dst)
+    replica = np.zeros((dst, src), np.float32)
+    np.add.at(replica, (np.arange(dst), i0), w0)
+    np.add.at(replica, (np.arange(dst), i1), w1)
+    identity = np.eye(src, dtype=np.float32)
+    actual = cv2.resize(identity, (src, dst), interpolation=cv2.INTER_AREA)
+    np.testing.assert_array_equal(actual, replica)
+
+
+def test_area_shrinking_of_many_planes():
+    # OpenCV's general INTER_AREA shrinking accepts at most 4 channels per call.
+    rng = np.random.default_rng(0)
+    images = (rng.random((3, 12, 12, 3)) * 255).astype(np.uint8)
+    tiles = PatchTiler(patch_size=3, output_size=2).fit_transform(images)
+    expected = reference_tiles(images, (3, 3), (2, 2), (3, 3), "area")
+    np.testing.assert_array_equal(tiles, expected.astype(np.float32))
 
 
 def test_photograph_in_seed_order():
