@@ -1,0 +1,402 @@
+"""Measure skcnnrnn against its baselines, side by side, and print the ratios.
+
+Run from a clean clone after ``pip install -e ".[test]"``::
+
+    python benchmarks/run.py               # full workloads (a few minutes)
+    python benchmarks/run.py --repeats 3 --json out.json
+
+Every ratio compares two things run in the same process, interleaved (A, B,
+A, B, ...), and takes the median of the repeats: absolute times on shared
+machines are noise, ratios are not. Peak memory is measured in fresh
+subprocesses (``ru_maxrss``). Nothing here asserts; the table says whether
+each goal of issue 3 is met.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from functools import partial
+
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # TensorFlow's C++ start-up lines
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.base import clone  # noqa: E402
+from sklearn.datasets import load_sample_images  # noqa: E402
+
+from skcnnrnn import PatchTiler  # noqa: E402
+
+MIB = 1 << 20
+
+
+def interleaved(functions, repeats):
+    """Median seconds of each function, run in turn ``repeats`` times.
+
+    Each function runs once first, untimed: first calls pay one-off costs
+    (Keras tracing, page faults of new buffers) that belong to neither side.
+    """
+    for function in functions.values():
+        function()
+    times = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(values)) for name, values in times.items()}
+
+
+def photos(n, height, width):
+    """``n`` crops of the two photographs that ship with scikit-learn."""
+    images = load_sample_images().images
+    rng = np.random.default_rng(0)
+    crops = []
+    for k in range(n):
+        image = images[k % len(images)]
+        top = rng.integers(0, image.shape[0] - height + 1)
+        left = rng.integers(0, image.shape[1] - width + 1)
+        crops.append(image[top : top + height, left : left + width])
+    return np.stack(crops)
+
+
+def seed_loop(images, patch=20, size=28):
+    """The seed article's tiling: one ``cv2.resize`` per patch (float32 output)."""
+    n, height, width, channels = images.shape
+    rows, cols = height // patch, width // patch
+    out = np.zeros((n, rows * cols, size, size, channels), dtype=np.float32)
+    for k in range(n):
+        for i in range(rows):
+            for j in range(cols):
+                crop = images[
+                    k, i * patch : (i + 1) * patch, j * patch : (j + 1) * patch
+                ]
+                out[k, i * cols + j] = cv2.resize(
+                    crop, (size, size), interpolation=cv2.INTER_AREA
+                )
+    return out
+
+
+def bench_tiling(repeats):
+    rows = []
+    base = photos(32, 420, 640)
+    for dtype in (np.uint8, np.float32):
+        images = base.astype(dtype)
+        tiler = PatchTiler().fit(images)
+        tiles = tiler.transform(images)
+        identical = bool(np.array_equal(tiles, seed_loop(images)))
+        t = interleaved(
+            {
+                "seed": lambda images=images: seed_loop(images),
+                "tiler": lambda images=images, tiler=tiler: tiler.transform(images),
+                "copy": lambda tiles=tiles: tiles.copy(),
+            },
+            repeats,
+        )
+        name = np.dtype(dtype).name
+        rows.append(
+            row(
+                f"tiling {name}: seed loop / PatchTiler",
+                t["seed"] / t["tiler"],
+                ">= 5",
+                t["seed"] / t["tiler"] >= 5,
+                f"{t['seed'] * 1e3:.0f} ms / {t['tiler'] * 1e3:.0f} ms, "
+                f"identical values: {identical}",
+            )
+        )
+        rows.append(
+            row(
+                f"tiling {name}: PatchTiler / copy of output",
+                t["tiler"] / t["copy"],
+                "<= 3",
+                t["tiler"] / t["copy"] <= 3,
+                f"{t['tiler'] * 1e3:.0f} ms / {t['copy'] * 1e3:.0f} ms "
+                f"({tiles.nbytes / MIB:.0f} MiB)",
+            )
+        )
+    return rows
+
+
+def fit_estimator(estimator, X, y):
+    return clone(estimator).fit(X, y)
+
+
+def wrapper_share(estimator, X, y):
+    """Fraction of ``estimator.fit`` spent in skcnnrnn's own code.
+
+    That is everything but building the network, ``Model.compile`` and
+    ``Model.fit``, which a plain Keras user pays as well.
+    """
+    import keras
+
+    inner = []
+
+    def timed(function):
+        def run(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                inner.append(time.perf_counter() - start)
+
+        return run
+
+    cls = type(estimator)
+    saved = keras.Model.fit, keras.Model.compile, cls.__dict__["_build_network"]
+    keras.Model.fit, keras.Model.compile = timed(saved[0]), timed(saved[1])
+    cls._build_network = staticmethod(timed(saved[2].__func__))
+    try:
+        start = time.perf_counter()
+        estimator.fit(X, y)
+        total = time.perf_counter() - start
+    finally:
+        keras.Model.fit, keras.Model.compile = saved[0], saved[1]
+        cls._build_network = saved[2]
+    return (total - sum(inner)) / total
+
+
+def plain_keras_fit(build, X, y, epochs, batch_size):
+    """What a user writes by hand: the same network, compiled and fitted."""
+    import keras
+
+    channels = X.shape[-1]
+    flat = X.reshape(-1, channels)
+    model = build(
+        X.shape[1:],
+        int(y.max()) + 1,
+        input_mean=flat.mean(axis=0),
+        input_variance=flat.var(axis=0),
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    model.fit(X, y, epochs=epochs, batch_size=batch_size, verbose=0, shuffle=True)
+    return model
+
+
+def bench_fit(repeats):
+    from skcnnrnn import CNNClassifier, CNNGRUSequenceClassifier
+    from skcnnrnn.networks import build_cnn, build_cnn_gru
+
+    rng = np.random.default_rng(0)
+    rows = []
+    cases = [
+        ("CNNClassifier", CNNClassifier, build_cnn, (2000, 28, 28, 3)),
+        (
+            "CNNGRUSequenceClassifier",
+            CNNGRUSequenceClassifier,
+            build_cnn_gru,
+            (500, 6, 28, 28, 3),
+        ),
+    ]
+    for name, estimator, build, shape in cases:
+        X = rng.random(shape, dtype=np.float32)
+        y = rng.integers(0, 5, shape[0])
+        kwargs = {"epochs": 2, "batch_size": 32}
+        t = interleaved(
+            {
+                "ours": partial(fit_estimator, estimator(**kwargs), X, y),
+                "keras": partial(plain_keras_fit, build, X, y, **kwargs),
+            },
+            repeats,
+        )
+        ratio = t["ours"] / t["keras"]
+        outside = wrapper_share(estimator(**kwargs), X, y)
+        rows.append(
+            row(
+                f"fit: {name}, share of time in skcnnrnn's own code",
+                outside,
+                "<= 0.05",
+                outside <= 0.05,
+                "validation, labels, weights, input statistics: all but "
+                "building, compiling and fitting the network",
+            )
+        )
+        rows.append(
+            row(
+                f"fit: {name} / plain Keras",
+                ratio,
+                "<= 1.05",
+                ratio <= 1.05,
+                f"{t['ours']:.2f} s / {t['keras']:.2f} s, {shape}, 2 epochs",
+            )
+        )
+    return rows
+
+
+def bench_predict(repeats):
+    from skcnnrnn import CNNClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.random((5000, 28, 28, 3), dtype=np.float32)
+    y = rng.integers(0, 10, len(X))
+    clf = CNNClassifier(epochs=1).fit(X[:500], y[:500])
+    one = X[:1]
+    single = interleaved(
+        {
+            "predict_proba": lambda: clf.predict_proba(one),
+            "predict": lambda: clf.predict(one),
+            "predict_on_batch": lambda: clf.model_.predict_on_batch(one),
+        },
+        repeats * 40,
+    )
+    batch = interleaved(
+        {
+            "predict_proba": lambda: clf.predict_proba(X),
+            "model.predict": lambda: clf.model_.predict(X, verbose=0),
+        },
+        repeats,
+    )
+    rows = []
+    for method in ("predict_proba", "predict"):
+        ratio = single[method] / single["predict_on_batch"]
+        rows.append(
+            row(
+                f"one image: {method} / model_.predict_on_batch",
+                ratio,
+                "<= 2",
+                ratio <= 2,
+                f"{single[method] * 1e3:.2f} ms / "
+                f"{single['predict_on_batch'] * 1e3:.2f} ms",
+            )
+        )
+    ratio = batch["predict_proba"] / batch["model.predict"]
+    rows.append(
+        row(
+            "5000 images: predict_proba / model_.predict",
+            ratio,
+            "<= 1.05",
+            ratio <= 1.05,
+            f"{batch['predict_proba']:.2f} s / {batch['model.predict']:.2f} s",
+        )
+    )
+    return rows
+
+
+MEMORY_CHILD = """
+import os, resource, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+sys.path.insert(0, {here!r})
+from run import photos
+from sklearn.pipeline import Pipeline
+from skcnnrnn import CNNGRUSequenceClassifier, PatchTiler
+n = {n}
+X = photos(n, 100, 100)
+y = (X.mean(axis=(1, 2, 3)) > X.mean()).astype(int)
+pipe = Pipeline([("tile", PatchTiler()), ("clf", CNNGRUSequenceClassifier(epochs=1))])
+pipe.fit(X, y)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def peak_rss(n):
+    here = os.path.dirname(os.path.abspath(__file__))
+    code = MEMORY_CHILD.format(here=here, n=n)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    return int(result.stdout.split()[-1])
+
+
+def bench_memory():
+    n = 2000
+    input_bytes = n * 100 * 100 * 3
+    tiled_bytes = n * 25 * 28 * 28 * 3 * 4
+    baseline = peak_rss(32)  # TensorFlow, Keras and a fit on a handful of crops
+    peak = peak_rss(n)
+    budget = 1.5 * (input_bytes + tiled_bytes + baseline)
+    return [
+        row(
+            "peak memory: used-by Pipeline.fit on 2000 crops / budget",
+            peak / budget,
+            "<= 1",
+            peak <= budget,
+            f"peak {peak / MIB:.0f} MiB; budget 1.5 x (input {input_bytes / MIB:.0f}"
+            f" + tiled float32 {tiled_bytes / MIB:.0f} + TF baseline "
+            f"{baseline / MIB:.0f}) = {budget / MIB:.0f} MiB",
+        )
+    ]
+
+
+def bench_import():
+    code = (
+        "import sys, time; t = time.perf_counter(); import skcnnrnn; "
+        "from skcnnrnn import PatchTiler; t = time.perf_counter() - t; "
+        "heavy = [m for m in ('tensorflow', 'keras', 'scikeras') if m in sys.modules]; "
+        "print(len(heavy), t)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    loaded, seconds = int(out[0]), float(out[1])
+    return [
+        row(
+            "import skcnnrnn, PatchTiler: TensorFlow/Keras modules loaded",
+            loaded,
+            "== 0",
+            loaded == 0,
+            f"import took {seconds:.2f} s",
+        )
+    ]
+
+
+def row(name, value, goal, met, detail):
+    return {
+        "name": name,
+        "value": value,
+        "goal": goal,
+        "met": bool(met),
+        "detail": detail,
+    }
+
+
+def machine():
+    import tensorflow as tf
+
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "numpy": np.__version__,
+        "opencv": cv2.__version__,
+        "tensorflow": tf.__version__,
+        "gpus": len(tf.config.list_physical_devices("GPU")),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="repeats per timing")
+    parser.add_argument(
+        "--json", default="benchmarks/results.json", help="where to write the results"
+    )
+    parser.add_argument(
+        "--skip-memory", action="store_true", help="skip the peak-memory subprocesses"
+    )
+    args = parser.parse_args(argv)
+
+    rows = bench_import() + bench_tiling(args.repeats)
+    rows += bench_fit(args.repeats) + bench_predict(args.repeats)
+    if not args.skip_memory:
+        rows += bench_memory()
+    width = max(len(r["name"]) for r in rows)
+    print(f"{'measure':<{width}}  {'ratio':>7}  {'goal':<8} met  detail")
+    for r in rows:
+        print(
+            f"{r['name']:<{width}}  {r['value']:>7.3g}  {r['goal']:<8} "
+            f"{'yes' if r['met'] else 'NO ':<4} {r['detail']}"
+        )
+    info = machine()
+    print("machine:", ", ".join(f"{k} {v}" for k, v in info.items()))
+    with open(args.json, "w") as f:
+        json.dump({"machine": info, "results": rows}, f, indent=2)
+    print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,224 @@
+"""Every bad input gets a scikit-learn error that names the problem.
+
+Each case runs on an estimator that is already fitted and checks three things:
+the error class is ValueError, TypeError or NotFittedError (never a
+TensorFlow, Keras or OpenCV one), its message names what is wrong, and the
+estimator is left exactly as it was.
+"""
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from skcnnrnn import CNNClassifier, CNNGRUSequenceClassifier, PatchTiler
+
+N = 12
+SHAPES = {"tiler": (N, 8, 8, 3), "cnn": (N, 8, 8, 3), "gru": (N, 3, 8, 8, 3)}
+ESTIMATORS = {
+    "tiler": PatchTiler(patch_size=4, output_size=(5, 5)),
+    "cnn": CNNClassifier(filters=(2,), dense_units=4, epochs=1, random_state=0),
+    "gru": CNNGRUSequenceClassifier(
+        filters=(2,), gru_units=4, epochs=1, random_state=0
+    ),
+}
+ERRORS = (ValueError, TypeError, NotFittedError)
+
+
+def good_data(kind):
+    rng = np.random.default_rng(0)
+    return rng.random(SHAPES[kind], dtype=np.float32), np.arange(N) % 2
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    out = {}
+    for kind, estimator in ESTIMATORS.items():
+        X, y = good_data(kind)
+        out[kind] = clone(estimator).fit(X, y)
+    return out
+
+
+def with_value(value):
+    def make(X):
+        X = X.copy()
+        X.flat[5] = value
+        return X
+
+    return make
+
+
+def ragged(X):
+    return [X[0], X[1][:-1]]
+
+
+def object_array(X):
+    out = np.empty(X.shape, dtype=object)
+    out[...] = [{}] * X.shape[-1]
+    return out
+
+
+# (name, make bad X from good X, words the message must contain)
+BAD_X = [
+    ("1-D", lambda X: X.reshape(-1)[: len(X)], "1-D|1D|2D|dimension"),
+    (
+        "too many dimensions",
+        lambda X: X[..., None, None],
+        r"\d-D|dimension|per-sample shape",
+    ),
+    ("NaN", with_value(np.nan), "NaN"),
+    ("inf", with_value(np.inf), "infinity"),
+    ("complex", lambda X: X.astype(np.complex64), "[Cc]omplex"),
+    ("strings", lambda X: np.full(X.shape, "pixel"), "string|dtype|convert"),
+    ("objects", object_array, "float|dtype|number"),
+    ("empty", lambda X: X[:0], "0 sample"),
+    ("sparse", lambda X: sparse.csr_matrix(X.reshape(len(X), -1)), "[Ss]parse"),
+    ("ragged list", ragged, "inhomogeneous|same shape|sequence"),
+]
+# Shapes that differ from the fitted one only at predict/transform time.
+OTHER_SHAPE = [
+    ("other height", lambda X: X[..., :7, :, :], r"per-sample shape"),
+    ("other width", lambda X: X[..., :7, :], r"per-sample shape"),
+    ("other channels", lambda X: X[..., :2], r"per-sample shape"),
+]
+
+
+def methods(kind):
+    return ["transform"] if kind == "tiler" else ["predict", "predict_proba", "score"]
+
+
+def call(estimator, method, X, y):
+    if method == "fit":
+        return estimator.fit(X, y)
+    if method == "score":
+        return estimator.score(X, y)
+    return getattr(estimator, method)(X)
+
+
+def assert_clean_error(estimator, method, X, y, match):
+    before = dict(vars(estimator))
+    with pytest.raises(ERRORS, match=match) as info:
+        call(estimator, method, X, y)
+    module = type(info.value).__module__
+    assert not module.startswith(("tensorflow", "keras", "cv2")), info.value
+    assert vars(estimator).keys() == before.keys()
+    assert all(vars(estimator)[k] is before[k] for k in before)
+
+
+CASES = [
+    pytest.param(kind, method, make, match, id=f"{kind}-{method}-{name}")
+    for kind in SHAPES
+    for name, make, match in BAD_X
+    for method in ["fit", *methods(kind)]
+] + [
+    pytest.param(kind, method, make, match, id=f"{kind}-{method}-{name}")
+    for kind in SHAPES
+    for name, make, match in OTHER_SHAPE
+    for method in methods(kind)
+]
+
+
+@pytest.mark.parametrize("kind, method, make, match", CASES)
+def test_bad_X(fitted, kind, method, make, match):
+    X, y = good_data(kind)
+    estimator = fitted[kind]
+    assert_clean_error(estimator, method, make(X), y, match)
+
+
+BAD_Y = [
+    ("too short", lambda y: y[:-1], "inconsistent numbers of samples"),
+    ("NaN", lambda y: np.where(y == 0, np.nan, 1.0), "NaN"),
+    ("continuous", lambda y: y + np.linspace(0, 0.5, len(y)), "continuous"),
+    ("2-D", lambda y: np.stack([y, y, y], axis=1), "multi|1d|shape"),
+]
+
+
+@pytest.mark.parametrize("kind", ["cnn", "gru"])
+@pytest.mark.parametrize("name, make, match", BAD_Y, ids=[c[0] for c in BAD_Y])
+def test_bad_y(fitted, kind, name, make, match):
+    X, y = good_data(kind)
+    assert_clean_error(fitted[kind], "fit", X, make(y), match)
+
+
+@pytest.mark.parametrize("kind", ["cnn", "gru"])
+@pytest.mark.parametrize(
+    "weights, match",
+    [
+        (-np.ones(N), "[Nn]egative"),
+        (np.ones(N - 1), "sample_weight"),
+        (np.zeros(N), "non-zero|zero for every sample"),
+        (np.full(N, np.nan), "NaN"),
+    ],
+    ids=["negative", "wrong length", "all zero", "NaN"],
+)
+def test_bad_sample_weight(fitted, kind, weights, match):
+    X, y = good_data(kind)
+    estimator = fitted[kind]
+    before = dict(vars(estimator))
+    with pytest.raises(ValueError, match=match):
+        estimator.fit(X, y, sample_weight=weights)
+    assert all(vars(estimator)[k] is before[k] for k in before)
+
+
+BAD_PARAMS = {
+    "tiler": [
+        ({"interpolation": "bicubic"}, "interpolation"),
+        ({"patch_size": 0}, "patch_size"),
+        ({"patch_size": (2.5, 2)}, "patch_size"),
+        ({"stride": (0, 1)}, "stride"),
+        ({"output_size": (-3, 3)}, "output_size"),
+        ({"image_shape": (8, 9, 3)}, "image_shape"),
+    ],
+    "cnn": [
+        ({"epochs": 0}, "epochs"),
+        ({"epochs": 1.5}, "epochs"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"dense_units": 0}, "dense_units"),
+        ({"filters": (2, 0)}, "filters"),
+        ({"kernel_size": -1}, "kernel_size"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"dropout": -0.1}, "dropout"),
+        ({"optimizer": "adamm"}, "adamm"),
+        ({"learning_rate": 0}, "learning_rate"),
+        ({"validation_split": 1.0}, "validation_split"),
+        ({"image_shape": (8, 9)}, "image_shape"),
+        ({"padding": "full"}, "padding"),
+    ],
+    "gru": [
+        ({"gru_units": 0}, "gru_units"),
+        ({"gru_units": "many"}, "gru_units"),
+        ({"frame_shape": (8, 9, 3)}, "frame_shape"),
+        ({"batch_size": -5}, "batch_size"),
+        ({"pool_size": (0, 2)}, "pool_size"),
+        ({"class_weight": "sometimes"}, "class_weight"),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "kind, params, match",
+    [(kind, p, m) for kind, cases in BAD_PARAMS.items() for p, m in cases],
+    ids=[
+        f"{kind}-{next(iter(p))}"
+        for kind, cases in BAD_PARAMS.items()
+        for p, _ in cases
+    ],
+)
+def test_bad_parameters(fitted, kind, params, match):
+    X, y = good_data(kind)
+    estimator = fitted[kind]
+    saved = estimator.get_params()
+    estimator.set_params(**params)
+    try:
+        assert_clean_error(estimator, "fit", X, y, match)
+    finally:
+        estimator.set_params(**saved)
+
+
+@pytest.mark.parametrize("kind", list(SHAPES))
+def test_before_fit(kind):
+    X, y = good_data(kind)
+    for method in methods(kind):
+        with pytest.raises(NotFittedError):
+            call(clone(ESTIMATORS[kind]), method, X, y)
