@@ -362,3 +362,45 @@ def test_large_inputs_are_predicted_in_chunks(monkeypatch):
     whole = clf.predict_proba(X)
     monkeypatch.setattr(base, "_PREDICT_CHUNK_VALUES", 64 * 7)  # 7 images a chunk
     np.testing.assert_allclose(clf.predict_proba(X), whole, rtol=1e-5)
+
+
+def test_joblib_round_trip_of_fitted_pipeline(tmp_path, photo_crops):
+    import joblib
+
+    X, y = photo_crops
+    pipe = Pipeline(
+        [
+            ("tile", PatchTiler()),
+            ("clf", CNNGRUSequenceClassifier(epochs=1, gru_units=8, random_state=0)),
+        ]
+    ).fit(X[::4], y[::4])
+    joblib.dump(pipe, tmp_path / "pipe.joblib")
+    restored = joblib.load(tmp_path / "pipe.joblib")
+    np.testing.assert_array_equal(restored.predict_proba(X), pipe.predict_proba(X))
+
+
+def test_fitted_network_reloads_in_plain_keras(tmp_path):
+    X, y = small_images()
+    clf = CNNClassifier(**FAST).fit(X, y)
+    path = tmp_path / "model.keras"
+    clf.model_.save(path)
+    reloaded = keras.models.load_model(path)
+    images = X[..., np.newaxis]
+    np.testing.assert_array_equal(
+        np.asarray(reloaded.predict_on_batch(images)),
+        np.asarray(clf.model_.predict_on_batch(images)),
+    )
+
+
+def test_concurrent_predictions_match_sequential():
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = small_images(n=64)
+    clf = CNNClassifier(**FAST).fit(X, y)
+    chunks = [X[i::8] for i in range(8)]
+    sequential = [clf.predict_proba(chunk) for chunk in chunks]
+    with ThreadPoolExecutor(8) as pool:
+        for _ in range(5):
+            concurrent = list(pool.map(clf.predict_proba, chunks))
+            for got, expected in zip(concurrent, sequential, strict=True):
+                np.testing.assert_array_equal(got, expected)
