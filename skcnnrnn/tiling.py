@@ -222,12 +222,13 @@ class PatchTiler(TransformerMixin, BaseEstimator):
         n_patches, out_h, out_w, channels = self.output_shape_
         if (out_h, out_w) == self.patch_size_:
             patches = windows.astype(out_dtype)
-        elif self._tiles_whole_images(images.dtype):
+        elif (weights := self._whole_image_weights(images.dtype)) is not None:
             patches = _resize_whole(
                 images,
                 self.patch_size_,
                 (self.n_rows_, self.n_cols_),
                 (out_h, out_w),
+                weights,
                 out_dtype,
             )
         else:
@@ -238,10 +239,13 @@ class PatchTiler(TransformerMixin, BaseEstimator):
             )
         return patches.reshape(len(X), n_patches, out_h, out_w, channels)
 
-    def _tiles_whole_images(self, dtype):
-        """Whether whole images can be resized at once (see `_resize_whole`)."""
+    def _whole_image_weights(self, dtype):
+        """Per-patch (y, x) weights if whole images can be resized at once.
+
+        None when they cannot; see `_resize_whole`.
+        """
         (ph, pw), (oh, ow) = self.patch_size_, self.output_shape_[1:3]
-        return (
+        if not (
             self.interpolation == "area"
             and self.stride_ == self.patch_size_
             and oh >= ph
@@ -250,7 +254,14 @@ class PatchTiler(TransformerMixin, BaseEstimator):
             # float64 is left out: OpenCV's float64 path gives a last row that
             # is not the last source row on long images (measured).
             and dtype in (np.uint8, np.float32)
-        )
+        ):
+            return None
+        exact = dtype == np.float32
+        y_weights = _whole_image_mismatches(ph, self.n_rows_, oh, exact)
+        x_weights = _whole_image_mismatches(pw, self.n_cols_, ow, exact)
+        if y_weights is None or x_weights is None:
+            return None
+        return y_weights, x_weights
 
     def _windows(self, images):
         """View of shape (n, n_rows, n_cols, ph, pw, C) on the patches."""
@@ -378,7 +389,7 @@ def _whole_image_mismatches(patch, count, out, exact_dtype):
     return patched, np.empty(0, np.intp)
 
 
-def _resize_whole(images, patch, grid, size, out_dtype):
+def _resize_whole(images, patch, grid, size, weights, out_dtype):
     """Tile by resizing each whole image with one ``cv2.resize`` call.
 
     Used for "area" enlarging of non-overlapping patches, where no output
@@ -390,14 +401,10 @@ def _resize_whole(images, patch, grid, size, out_dtype):
     equals a per-patch ``cv2.resize`` loop.
     """
     n, _, _, channels = images.shape
+    y_weights, x_weights = weights
     (ph, pw), (rows, cols), (oh, ow) = patch, grid, size
     exact = images.dtype == np.float32
-    x_weights = _whole_image_mismatches(pw, cols, ow, exact)
-    y_weights = _whole_image_mismatches(ph, rows, oh, exact)
     crop = images[:, : rows * ph, : cols * pw]
-    if x_weights is None or y_weights is None:
-        windows = _strided_patches(crop, patch, grid, patch)
-        return _resize_stacked(windows, size, cv2.INTER_AREA, out_dtype)
     out = np.empty((n, rows, cols, oh, ow, channels), dtype=out_dtype)
     resized = np.empty((rows * oh, cols * ow, channels), dtype=images.dtype)
     # OpenCV returns single-channel images as 2-D arrays.
