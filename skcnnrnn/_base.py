@@ -35,7 +35,11 @@ from ._input import (
     check_input,
     unchanged_on_error,
 )
+from ._persistence import VersionedPickleMixin
 from ._random import keras_seed, seed_from
+from ._runtime import cap_tensorflow_threads, releasing_training_graphs
+
+cap_tensorflow_threads()
 
 OPTIMIZERS = {
     "adam",
@@ -62,7 +66,7 @@ def _is_routed(name):
     return bool(sep) and bool(rest) and prefix in ROUTING_PREFIXES
 
 
-class BaseNetworkClassifier(ClassifierMixin, BaseEstimator):
+class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
     """Base class of the Keras classifiers; not for direct use.
 
     Subclasses define ``__init__`` (storing their parameters), the network
@@ -331,13 +335,14 @@ class BaseNetworkClassifier(ClassifierMixin, BaseEstimator):
             "validation_data": validation_data,
             **routed,  # fit__* parameters override the defaults above
         }
-        result = model.fit(
-            inputs if whole else inputs[train],
-            y_codes if whole else y_codes[train],
-            sample_weight=None if uniform else weights.astype(np.float32),
-            callbacks=[*callbacks, _StopOnNonFiniteLoss()],
-            **fit_kwargs,
-        )
+        with releasing_training_graphs():
+            result = model.fit(
+                inputs if whole else inputs[train],
+                y_codes if whole else y_codes[train],
+                sample_weight=None if uniform else weights.astype(np.float32),
+                callbacks=[*callbacks, _StopOnNonFiniteLoss()],
+                **fit_kwargs,
+            )
         history = {
             key: [float(v) for v in values] for key, values in result.history.items()
         }

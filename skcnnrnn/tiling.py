@@ -16,6 +16,7 @@ from ._input import (
     check_input,
     unchanged_on_error,
 )
+from ._persistence import VersionedPickleMixin
 
 INTERPOLATIONS = {
     "nearest": cv2.INTER_NEAREST,
@@ -35,7 +36,7 @@ _OPENCV_DTYPES = (np.uint8, np.uint16, np.int16, np.float32, np.float64)
 _PAIR = [tuple, list, Interval(Integral, 1, None, closed="left")]
 
 
-class PatchTiler(TransformerMixin, BaseEstimator):
+class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     """Cut each image into a row-major sequence of equally sized patches.
 
     The transformer of the seed article's section 3.1: every image is cut into

@@ -286,6 +286,40 @@ def test_failed_fit_leaves_fitted_estimator_unchanged():
     np.testing.assert_array_equal(clf.predict_proba(X), proba)
 
 
+class InterruptAfterFirstEpoch(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        raise KeyboardInterrupt
+
+
+def test_keyboard_interrupt_leaves_estimator_as_it_was():
+    import random
+
+    from tensorflow.python.framework import config
+
+    X, y = small_images()
+    interrupted = [InterruptAfterFirstEpoch()]
+    unfitted = CNNClassifier(epochs=3, callbacks=interrupted, random_state=0)
+    params = dict(vars(unfitted))
+    python_state = random.getstate()
+    with pytest.raises(KeyboardInterrupt):
+        unfitted.fit(X, y)
+    assert vars(unfitted) == params  # still unfitted: no half-set attributes
+    with pytest.raises(NotFittedError):
+        unfitted.predict(X)
+    assert random.getstate() == python_state
+    assert not config.is_op_determinism_enabled()
+
+    clf = CNNClassifier(**FAST).fit(X, y)
+    before, proba = dict(vars(clf)), clf.predict_proba(X)
+    with pytest.raises(KeyboardInterrupt):
+        clf.set_params(callbacks=interrupted).fit(X[::-1], y[::-1])
+    clf.set_params(callbacks=None)
+    assert vars(clf).keys() == before.keys()
+    assert all(vars(clf)[k] is before[k] for k in before if k != "callbacks")
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+    assert clf.fit(X, y).n_iter_ == FAST["epochs"]  # and it trains again
+
+
 def test_diverging_loss_is_an_error():
     X, y = small_images()
     with pytest.raises(ValueError, match="diverged"):

@@ -1,0 +1,36 @@
+"""Pickling that records the skcnnrnn version, as scikit-learn does for its own."""
+
+import warnings
+
+from .exceptions import InconsistentVersionWarning
+
+_VERSION_KEY = "_skcnnrnn_version"
+
+
+class VersionedPickleMixin:
+    """Store the skcnnrnn version in the pickle; warn when loading another's.
+
+    scikit-learn records its version only for classes defined in ``sklearn.*``
+    modules, so third-party estimators must do this themselves.
+    """
+
+    def __getstate__(self):
+        from . import __version__
+
+        return {**super().__getstate__(), _VERSION_KEY: __version__}
+
+    def __setstate__(self, state):
+        from . import __version__
+
+        state = dict(state)
+        original = state.pop(_VERSION_KEY, "unknown")
+        if original != __version__:
+            warnings.warn(
+                InconsistentVersionWarning(
+                    estimator_name=type(self).__name__,
+                    current_version=__version__,
+                    original_version=original,
+                ),
+                stacklevel=2,
+            )
+        super().__setstate__(state)

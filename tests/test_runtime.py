@@ -1,0 +1,158 @@
+"""TensorFlow thread pools per process, and what repeated fits leave behind."""
+
+import gc
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from skcnnrnn import CNNClassifier, CNNGRUSequenceClassifier
+from skcnnrnn._runtime import threads_from_environment
+
+
+def clean_environment(**variables):
+    """This process's environment without any thread setting, plus ``variables``."""
+    unset = {"OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"}
+    environ = {k: v for k, v in os.environ.items() if k not in unset}
+    return {**environ, **variables}
+
+
+@pytest.mark.parametrize(
+    "environ, expected",
+    [
+        ({}, None),
+        ({"OMP_NUM_THREADS": "3"}, 3),
+        ({"OMP_NUM_THREADS": "0"}, None),
+        ({"OMP_NUM_THREADS": "two"}, None),
+        ({"OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "4"}, None),
+        ({"OMP_NUM_THREADS": "1", "TF_NUM_INTEROP_THREADS": "2"}, None),
+    ],
+)
+def test_threads_from_environment(environ, expected):
+    assert threads_from_environment(environ) == expected
+
+
+THREADS_SCRIPT = """
+import json
+import numpy as np
+import tensorflow as tf
+from skcnnrnn import CNNClassifier
+X = np.random.default_rng(0).normal(size=(8, 4, 4)).astype(np.float32)
+CNNClassifier(epochs=1).fit(X, np.arange(8) % 2)
+threading = tf.config.threading
+print(json.dumps([threading.get_intra_op_parallelism_threads(),
+                  threading.get_inter_op_parallelism_threads()]))
+"""
+
+
+@pytest.mark.parametrize(
+    "variables, expected",
+    [
+        ({"OMP_NUM_THREADS": "1"}, [1, 1]),
+        # TensorFlow's own variable wins; its pools are left to TensorFlow.
+        ({"OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "2"}, [0, 0]),
+        ({}, [0, 0]),
+    ],
+)
+def test_tensorflow_threads_follow_omp_num_threads(variables, expected):
+    result = subprocess.run(
+        [sys.executable, "-c", THREADS_SCRIPT],
+        env=clean_environment(**variables),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == expected
+
+
+GRID_SEARCH_SCRIPT = textwrap.dedent(
+    """
+    import json, os, sys
+    import numpy as np
+    from joblib import cpu_count
+    from sklearn.model_selection import GridSearchCV
+    from skcnnrnn import CNNClassifier
+
+    def threads(estimator, X, y):
+        import tensorflow as tf
+        return tf.config.threading.get_intra_op_parallelism_threads()
+
+    def pid(estimator, X, y):
+        return os.getpid()
+
+    def mean_proba(estimator, X, y):
+        return float(estimator.predict_proba(X)[:, 0].mean())
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(48, 8, 8)).astype(np.float32)
+    y = np.arange(48) % 2
+    X[y == 1, :4] += 1.0
+    scoring = {"accuracy": "accuracy", "proba": mean_proba,
+               "threads": threads, "pid": pid}
+    out = {"parent": os.getpid(), "cpus": cpu_count()}
+    for n_jobs in (1, 2):
+        search = GridSearchCV(
+            CNNClassifier(epochs=2, batch_size=8, random_state=0),
+            {"dense_units": [8, 16]}, cv=2, n_jobs=n_jobs, scoring=scoring,
+            refit=False,
+        ).fit(X, y)
+        out[n_jobs] = {
+            name: [search.cv_results_[f"split{k}_test_{name}"].tolist()
+                   for k in range(2)]
+            for name in scoring
+        }
+    print(json.dumps(out))
+    """
+)
+
+
+def test_grid_search_in_two_processes_caps_threads_and_matches_sequential():
+    result = subprocess.run(
+        [sys.executable, "-c", GRID_SEARCH_SCRIPT],
+        env=clean_environment(),
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    sequential, parallel = out["1"], out["2"]
+    worker_pids = set(np.ravel(parallel["pid"]))
+    assert out["parent"] not in worker_pids and len(worker_pids) == 2
+    # joblib gives each of its n_jobs workers cpu_count // n_jobs threads.
+    assert set(np.ravel(parallel["threads"])) == {max(1, out["cpus"] // 2)}
+    assert set(np.ravel(sequential["threads"])) == {0}  # TensorFlow's default
+    np.testing.assert_array_equal(parallel["accuracy"], sequential["accuracy"])
+    # Other thread counts sum in another order: equal up to float32 rounding.
+    np.testing.assert_allclose(parallel["proba"], sequential["proba"], rtol=1e-5)
+
+
+def count_training_graphs():
+    from tensorflow.python.framework.func_graph import FuncGraph
+
+    gc.collect()
+    return sum(isinstance(o, FuncGraph) for o in gc.get_objects())
+
+
+@pytest.mark.parametrize("Classifier", [CNNClassifier, CNNGRUSequenceClassifier])
+def test_repeated_fits_leave_no_graphs_behind(Classifier):
+    X = np.random.default_rng(0).normal(size=(20, 6, 6)).astype(np.float32)
+    y = np.arange(20) % 2
+    Classifier(epochs=1, batch_size=8, random_state=0).fit(X, y)  # warm-up
+    before = count_training_graphs()
+    for seed in range(3):
+        Classifier(epochs=1, batch_size=8, random_state=seed).fit(X, y)
+    # Before the fix each fit pinned its training graphs (dozens of FuncGraphs).
+    assert count_training_graphs() <= before
+
+
+def test_kept_network_still_trains_after_fit():
+    X = np.random.default_rng(0).normal(size=(20, 6, 6)).astype(np.float32)
+    y = np.arange(20) % 2
+    clf = CNNClassifier(epochs=1, batch_size=8, random_state=0).fit(X, y)
+    history = clf.model_.fit(X[..., None], y, epochs=2, batch_size=7, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
