@@ -80,7 +80,7 @@ GRID_SCRIPT = textwrap.dedent(
         ("tile", PatchTiler(patch_size=(2, 8), output_size=None)),
         ("clf", CNNGRUSequenceClassifier(epochs=3, random_state=0)),
     ])
-    grid = {"clf__gru_units": [16, 32], "clf__dense_units": [32, 64]}
+    grid = {"clf__gru_units": [16, 32], "clf__filters": [(16,), (32,)]}
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     start = time.perf_counter()
     search = GridSearchCV(pipe, grid, cv=cv, n_jobs=n_jobs).fit(X, y)

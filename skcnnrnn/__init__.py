@@ -1,6 +1,7 @@
 """scikit-learn estimators for the CNN and CNN-GRU models of image patches.
 
-``PatchTiler`` needs only NumPy and OpenCV; the Keras-based classifiers are
+``PatchTiler`` needs only NumPy and OpenCV, and ``TrainingHistoryDisplay``
+imports matplotlib only when it plots; the Keras-based classifiers are
 imported on first use, so ``from skcnnrnn import PatchTiler`` does not pay
 TensorFlow's start-up.
 """
@@ -8,6 +9,7 @@ TensorFlow's start-up.
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
+from .display import TrainingHistoryDisplay
 from .tiling import PatchTiler
 
 try:
@@ -20,7 +22,7 @@ _LAZY = {
     "CNNGRUSequenceClassifier": "skcnnrnn.classifiers",
 }
 
-__all__ = ["PatchTiler", *_LAZY]
+__all__ = ["PatchTiler", "TrainingHistoryDisplay", *_LAZY]
 
 
 def __getattr__(name):

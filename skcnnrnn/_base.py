@@ -84,7 +84,10 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "validation_split": [Interval(Real, 0, 1, closed="left")],
+        "validation_split": [Interval(Real, 0, 1, closed="left"), None],
+        "early_stopping": ["boolean"],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
         "shuffle": ["boolean"],
         "callbacks": [list, tuple, dict, HasMethods(["set_model"]), None],
         "class_weight": [dict, StrOptions({"balanced"}), None],
@@ -173,6 +176,7 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
         """
         self._check_routed_params()
         network_kwargs = self._network_kwargs()
+        validation_fraction = self._validation_fraction()
         with unchanged_on_error(self):
             X, y = check_input(
                 self, X, y, reset=True, dtype=FLOAT_DTYPES, max_ndim=self._max_ndim
@@ -186,7 +190,7 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
                 X, y_codes, weights = X[keep], y_codes[keep], weights[keep]
             inputs = self._network_input(X).astype(self._input_dtype(), copy=False)
             seed = seed_from(self.random_state)
-            train, valid = self._validation_split(y_codes, seed)
+            train, valid = self._validation_split(y_codes, validation_fraction, seed)
             weights = weights[train] / weights[train].mean()
 
             with keras_seed(seed):
@@ -203,11 +207,14 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
                     loss="sparse_categorical_crossentropy",
                     metrics=["accuracy"],
                 )
-                history = self._train(model, inputs, y_codes, weights, train, valid)
+                history, best_epoch = self._train(
+                    model, inputs, y_codes, weights, train, valid
+                )
             self.classes_ = encoder.classes_
             self.model_ = model
             self.history_ = history
             self.n_iter_ = len(history["loss"])
+            self.best_epoch_ = best_epoch
         return self
 
     def predict_proba(self, X):
@@ -267,24 +274,30 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
             )
         return weights
 
-    def _validation_split(self, y_codes, seed):
+    def _validation_fraction(self):
+        """The fraction held out for validation, checked against early_stopping."""
+        if self.validation_split is None:
+            return 0.1 if self.early_stopping else 0.0
+        if self.early_stopping and self.validation_split == 0:
+            raise ValueError(
+                "early_stopping=True needs validation data, but validation_split "
+                "is 0. Set validation_split above 0, or to None (holds out 0.1)."
+            )
+        return self.validation_split
+
+    def _validation_split(self, y_codes, fraction, seed):
         """Indices of training and validation samples: stratified, shuffled."""
         everything = np.arange(len(y_codes))
-        if self.validation_split == 0:
+        if fraction == 0:
             return everything, None
         rng = np.random.RandomState(seed)
         try:
             return train_test_split(
-                everything,
-                test_size=self.validation_split,
-                stratify=y_codes,
-                random_state=rng,
+                everything, test_size=fraction, stratify=y_codes, random_state=rng
             )
         except ValueError:
             # Classes too small to stratify: a plain shuffled split.
-            return train_test_split(
-                everything, test_size=self.validation_split, random_state=rng
-            )
+            return train_test_split(everything, test_size=fraction, random_state=rng)
 
     def _make_optimizer(self):
         optimizer = self.optimizer
@@ -327,6 +340,16 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
             validation_data = (inputs[valid], y_codes[valid])
         whole = len(train) == len(y_codes)
         uniform = np.all(weights == 1)
+        stopper = None
+        if self.early_stopping:
+            stopper = keras.callbacks.EarlyStopping(
+                monitor="val_loss",
+                mode="min",
+                min_delta=self.tol,
+                patience=self.n_iter_no_change,
+                restore_best_weights=True,
+            )
+            callbacks.append(stopper)
         fit_kwargs = {
             "batch_size": self.batch_size,
             "epochs": self.epochs,
@@ -352,7 +375,10 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
                 f"{len(history['loss'])}. Lower learning_rate, or check the inputs "
                 "for extreme values."
             )
-        return history
+        best_epoch = len(history["loss"]) - 1
+        if stopper is not None:
+            best_epoch = int(stopper.best_epoch)  # the epoch it restored
+        return history, best_epoch
 
     def _check_routed_params(self):
         for name in self._extra_params():

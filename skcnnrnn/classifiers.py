@@ -30,11 +30,29 @@ _TRAINING_PARAMETERS = """
     batch_size : int, default=32
         Number of samples per gradient update.
 
-    validation_split : float in [0, 1), default=0.0
+    validation_split : float in [0, 1) or None, default=None
         Fraction of the training data held out to report ``val_loss`` and
-        ``val_accuracy`` in ``history_`` each epoch. The split is shuffled and
+        ``val_accuracy`` in ``history_`` each epoch and, with
+        ``early_stopping``, to decide when to stop. The split is shuffled and
         stratified by class (unlike Keras' ``validation_split``, which takes the
-        last rows unshuffled), and seeded by ``random_state``.
+        last rows unshuffled), and seeded by ``random_state``. None holds out
+        0.1 when ``early_stopping`` is True (MLPClassifier's
+        ``validation_fraction``) and nothing otherwise.
+
+    early_stopping : bool, default=False
+        Stop training when the validation loss has not improved by at least
+        ``tol`` for ``n_iter_no_change`` epochs, and keep the weights of the
+        epoch with the lowest validation loss (``best_epoch_``), as
+        MLPClassifier's ``early_stopping`` does. Needs ``validation_split``
+        above 0 (or None).
+
+    n_iter_no_change : int, default=10
+        Epochs without improvement of the validation loss after which
+        ``early_stopping`` stops training (Keras' ``patience``).
+
+    tol : float, default=1e-4
+        Smallest decrease of the validation loss that counts as an improvement
+        for ``early_stopping``.
 
     shuffle : bool, default=True
         Whether to shuffle the training data before each epoch.
@@ -83,6 +101,11 @@ _FITTED_ATTRIBUTES = """
 
     n_iter_ : int
         Number of epochs trained.
+
+    best_epoch_ : int
+        Index in ``history_`` of the epoch whose weights ``model_`` holds: with
+        ``early_stopping``, the last epoch that improved ``val_loss`` by more
+        than ``tol`` (the best one); otherwise the last epoch.
 
     input_shape_ : tuple of int
         Per-sample shape of ``X`` seen in :meth:`fit`; prediction requires the
@@ -190,7 +213,10 @@ class CNNClassifier(BaseNetworkClassifier):
         learning_rate=1e-3,
         epochs=10,
         batch_size=32,
-        validation_split=0.0,
+        validation_split=None,
+        early_stopping=False,
+        n_iter_no_change=10,
+        tol=1e-4,
         shuffle=True,
         callbacks=None,
         class_weight=None,
@@ -211,6 +237,9 @@ class CNNClassifier(BaseNetworkClassifier):
         self.epochs = epochs
         self.batch_size = batch_size
         self.validation_split = validation_split
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.shuffle = shuffle
         self.callbacks = callbacks
         self.class_weight = class_weight
@@ -312,7 +341,10 @@ class CNNGRUSequenceClassifier(BaseNetworkClassifier):
         learning_rate=1e-3,
         epochs=10,
         batch_size=32,
-        validation_split=0.0,
+        validation_split=None,
+        early_stopping=False,
+        n_iter_no_change=10,
+        tol=1e-4,
         shuffle=True,
         callbacks=None,
         class_weight=None,
@@ -333,6 +365,9 @@ class CNNGRUSequenceClassifier(BaseNetworkClassifier):
         self.epochs = epochs
         self.batch_size = batch_size
         self.validation_split = validation_split
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.shuffle = shuffle
         self.callbacks = callbacks
         self.class_weight = class_weight

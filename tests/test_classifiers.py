@@ -368,9 +368,54 @@ def test_validation_split_is_stratified_and_shuffled():
     X, y = small_images(n=40)
     order = np.argsort(y, kind="stable")
     clf = CNNClassifier(validation_split=0.5, **FAST)
-    train, valid = clf._validation_split(y[order], seed=0)
+    train, valid = clf._validation_split(y[order], 0.5, seed=0)
     assert np.bincount(y[order][valid]).tolist() == [10, 10]
     assert len(np.intersect1d(train, valid)) == 0
+
+
+class RecordWeights(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.weights = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.append(self.model.get_weights())
+
+
+@pytest.mark.parametrize("Classifier", [CNNClassifier, CNNGRUSequenceClassifier])
+def test_early_stopping_stops_and_keeps_the_best_epoch(Classifier):
+    # Labels unrelated to the images: the validation loss soon stops improving.
+    X, _ = small_images(n=60)
+    y = np.random.default_rng(1).permutation(np.arange(60) % 2)
+    recorder = RecordWeights()
+    clf = Classifier(
+        epochs=60,
+        early_stopping=True,
+        n_iter_no_change=3,
+        tol=0.0,
+        learning_rate=0.01,
+        callbacks=[recorder],
+        random_state=0,
+    ).fit(X, y)
+    assert clf.n_iter_ < 60
+    val_loss = clf.history_["val_loss"]
+    assert len(val_loss) == clf.n_iter_
+    assert clf.best_epoch_ == int(np.argmin(val_loss))
+    assert clf.n_iter_ - 1 - clf.best_epoch_ >= 3  # waited n_iter_no_change epochs
+    for kept, best in zip(
+        clf.model_.get_weights(), recorder.weights[clf.best_epoch_], strict=True
+    ):
+        np.testing.assert_array_equal(kept, best)
+
+
+def test_validation_split_default_follows_early_stopping():
+    X, y = small_images()
+    plain = CNNClassifier(**FAST).fit(X, y)
+    assert "val_loss" not in plain.history_
+    assert plain.best_epoch_ == plain.n_iter_ - 1
+    stopping = CNNClassifier(early_stopping=True, **FAST).fit(X, y)
+    assert "val_loss" in stopping.history_  # None held out 0.1
+    with pytest.raises(ValueError, match="validation_split"):
+        CNNClassifier(early_stopping=True, validation_split=0.0).fit(X, y)
 
 
 @pytest.mark.parametrize("Classifier", [CNNClassifier, CNNGRUSequenceClassifier])
