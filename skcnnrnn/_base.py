@@ -14,12 +14,13 @@ the pre-1.6 ``_more_tags`` without ``__sklearn_tags__``, which scikit-learn's
 public ``initialize``/``partial_fit`` would bypass this class's validation.
 """
 
-from numbers import Integral, Real
+from __future__ import annotations
 
-import keras
+from numbers import Integral, Real
+from typing import TYPE_CHECKING
+
 import numpy as np
-import scikeras  # noqa: F401  (registers pickling of Keras models)
-from scikeras._utils import get_optimizer_class, route_params, unflatten_params
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
@@ -37,7 +38,16 @@ from ._input import (
 )
 from ._persistence import VersionedPickleMixin
 from ._random import keras_seed, seed_from
-from ._runtime import cap_tensorflow_threads, releasing_training_graphs
+from ._runtime import (
+    cap_tensorflow_threads,
+    quiet_tensorflow_start,
+    releasing_training_graphs,
+)
+
+with quiet_tensorflow_start():  # the first import of TensorFlow in a process
+    import keras
+    import scikeras  # noqa: F401  (registers pickling of Keras models)
+    from scikeras._utils import get_optimizer_class, route_params, unflatten_params
 
 cap_tensorflow_threads()
 
@@ -59,6 +69,10 @@ DTYPE_POLICIES = {"float32", "float64", "mixed_float16", "mixed_bfloat16"}
 _PREDICT_CHUNK_VALUES = 2**22
 # Prefixes of routed parameters (scikeras' convention), e.g. optimizer__beta_1.
 ROUTING_PREFIXES = ("optimizer", "fit", "callbacks")
+
+
+if TYPE_CHECKING:  # typing.Self is Python 3.11+; annotations are not evaluated
+    from typing import Self
 
 
 def _is_routed(name):
@@ -96,7 +110,7 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
         "random_state": ["random_state"],
     }
 
-    def get_params(self, deep=True):
+    def get_params(self, deep: bool = True) -> dict:
         """Get the parameters of this estimator, routed ones included.
 
         Parameters
@@ -113,7 +127,7 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
         params.update(self._extra_params())
         return params
 
-    def set_params(self, **params):
+    def set_params(self, **params) -> Self:
         """Set the parameters of this estimator, routed ones included.
 
         Parameters
@@ -151,7 +165,9 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
         """Build the network and train it on ``(X, y)``.
 
         Parameters
@@ -217,7 +233,7 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
             self.best_epoch_ = best_epoch
         return self
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Probability of each class for each sample.
 
         Parameters
@@ -238,7 +254,7 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
         proba /= proba.sum(axis=1, keepdims=True)
         return proba
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted class of each sample.
 
         Parameters
@@ -253,6 +269,29 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
+
+    def score(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
+        """Mean accuracy of :meth:`predict` on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like
+            Images or sequences with the per-sample shape seen in :meth:`fit`.
+
+        y : array-like of shape (n_samples,)
+            True labels.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the mean.
+
+        Returns
+        -------
+        score : float
+            Fraction of samples classified correctly (weighted).
+        """
+        return super().score(X, y, sample_weight=sample_weight)
 
     # -- steps of fit -------------------------------------------------------
 

@@ -1,12 +1,75 @@
-"""Process-level TensorFlow settings: thread pools and graphs left behind by fit.
+"""Process-level TensorFlow settings: start-up lines, thread pools, leftover graphs.
 
-Both work around TensorFlow behaviour that hurts scikit-learn's usage pattern
-(many short fits, often in joblib or Dask worker processes) and both are
-no-ops when TensorFlow's internals are not what they expect.
+Each works around TensorFlow behaviour that hurts scikit-learn's usage pattern
+(quiet libraries; many short fits, often in joblib or Dask worker processes)
+and each is a no-op when TensorFlow is not what it expects.
 """
 
 import os
+import re
+import sys
+import tempfile
 from contextlib import contextmanager
+
+# absl's log line prefix: severity letter, MMDD (0000 before absl is set up).
+_LOG_PREFIX = re.compile(r"^([IWEF])\d{4} ")
+_ABSL_NOTICE = "WARNING: All log messages before absl::InitializeLog() is called"
+
+
+def without_info_lines(text):
+    """``text`` without absl INFO records (and their continuation lines).
+
+    Warnings, errors and anything that is not an absl record are kept.
+    """
+    kept, dropping = [], False
+    for line in text.splitlines(keepends=True):
+        record = _LOG_PREFIX.match(line)
+        if record:
+            dropping = record.group(1) == "I"
+        elif line.startswith(_ABSL_NOTICE):
+            dropping = True
+        elif not line.startswith(("To enable the following instructions", " ")):
+            dropping = False
+        if not dropping:
+            kept.append(line)
+    return "".join(kept)
+
+
+@contextmanager
+def quiet_tensorflow_start():
+    """Drop the INFO lines TensorFlow's C++ start-up writes to stderr.
+
+    TensorFlow 2.21 logs through absl before absl is configured, so these
+    lines ignore ``TF_CPP_MIN_LOG_LEVEL``: every process that imports the
+    classifiers (each joblib worker too) would print them. Standard error is
+    captured at the file-descriptor level while TensorFlow is imported and
+    written back without the INFO records; warnings and errors stay. Python's
+    ``logging`` is not touched. Nothing is filtered when TensorFlow is already
+    imported or ``TF_CPP_MIN_LOG_LEVEL=0`` asks for every line.
+    """
+    every_line = os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0"
+    if "tensorflow" in sys.modules or every_line or sys.stderr is None:
+        yield
+        return
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no standard error to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode(errors="replace")
+            sys.stderr.write(without_info_lines(text))
+            sys.stderr.flush()
+
 
 # Environment variables through which TensorFlow sizes its own thread pools;
 # when the user sets either, TensorFlow is left alone.

@@ -66,7 +66,7 @@ _TRAINING_PARAMETERS = """
         "balanced". Multiplied into ``sample_weight``; the caller's arrays are
         never modified.
 
-    dtype : {"float32", "float64", "mixed_float16", "mixed_bfloat16"}, \\
+    dtype : {"float32", "float64", "mixed_float16", "mixed_bfloat16"}, \
             default="float32"
         Keras dtype policy of the network. "float64" is slow but exact enough
         for equivalence tests; the mixed policies speed up training on GPUs.
@@ -114,7 +114,7 @@ _FITTED_ATTRIBUTES = """
     n_features_in_ : int
         ``X.shape[1]`` seen in :meth:`fit`.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` is a DataFrame with string column names.
 """
 

@@ -1,5 +1,10 @@
 """Training curves of a fitted classifier, as a scikit-learn Display."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import check_is_fitted
@@ -66,12 +71,20 @@ class TrainingHistoryDisplay:
     2
     """
 
-    def __init__(self, *, history, best_epoch=None, estimator_name=None):
+    def __init__(
+        self,
+        *,
+        history: dict[str, list[float]],
+        best_epoch: int | None = None,
+        estimator_name: str | None = None,
+    ) -> None:
         self.history = history
         self.best_epoch = best_epoch
         self.estimator_name = estimator_name
 
-    def plot(self, ax=None, *, metrics=None):
+    def plot(
+        self, ax: Any = None, *, metrics: Sequence[str] | None = None
+    ) -> TrainingHistoryDisplay:
         """Draw the curves.
 
         Parameters
@@ -95,7 +108,11 @@ class TrainingHistoryDisplay:
         metrics = self._check_metrics(metrics)
         if ax is None:
             _, axes = plt.subplots(
-                1, len(metrics), figsize=(4.5 * len(metrics), 3.6), squeeze=False
+                1,
+                len(metrics),
+                figsize=(4.5 * len(metrics), 3.6),
+                squeeze=False,
+                layout="constrained",
             )
         else:
             axes = np.asarray(ax, dtype=object)
@@ -135,7 +152,13 @@ class TrainingHistoryDisplay:
         return self
 
     @classmethod
-    def from_estimator(cls, estimator, *, ax=None, metrics=None):
+    def from_estimator(
+        cls,
+        estimator: Any,
+        *,
+        ax: Any = None,
+        metrics: Sequence[str] | None = None,
+    ) -> TrainingHistoryDisplay:
         """Plot the training curves of a fitted classifier (or Pipeline).
 
         Parameters

@@ -1,10 +1,13 @@
 """Cut images into a row-major sequence of patches (seed article, section 3.1)."""
 
+from __future__ import annotations
+
 from functools import lru_cache
 from numbers import Integral
 
 import cv2
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -161,7 +164,7 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         self.image_shape = image_shape
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: object = None) -> PatchTiler:
         """Check the parameters and record the image shape.
 
         Parameters
@@ -201,7 +204,7 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         self.output_shape_ = (self.n_patches_, *out_size, channels)
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Cut images into patches and resize them.
 
         Parameters

@@ -483,3 +483,15 @@ def test_concurrent_predictions_match_sequential():
             concurrent = list(pool.map(clf.predict_proba, chunks))
             for got, expected in zip(concurrent, sequential, strict=True):
                 np.testing.assert_array_equal(got, expected)
+
+
+def test_silent_by_default_one_line_per_epoch_with_verbose_2(capfd):
+    X, y = small_images()
+    CNNClassifier(**FAST).fit(X, y).predict_proba(X)
+    assert capfd.readouterr().out == ""
+    CNNClassifier(verbose=2, **FAST).fit(X, y)
+    lines = capfd.readouterr().out.splitlines()
+    assert [line for line in lines if line.startswith("Epoch ")] == [
+        "Epoch 1/2",
+        "Epoch 2/2",
+    ]

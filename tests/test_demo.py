@@ -23,3 +23,11 @@ def test_module_help_explains_the_demo():
         check=True,
     )
     assert "--folds" in result.stdout and "digits" in result.stdout
+
+
+def test_plot_writes_the_training_curves(tmp_path, capsys):
+    path = tmp_path / "curves.png"
+    assert main(["demo", "--folds", "2", "--epochs", "2", "--plot", str(path)]) == 0
+    with open(path, "rb") as handle:
+        assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert f"written to {path}" in capsys.readouterr().out

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from skcnnrnn import CNNClassifier, CNNGRUSequenceClassifier
-from skcnnrnn._runtime import threads_from_environment
+from skcnnrnn._runtime import threads_from_environment, without_info_lines
 
 
 def clean_environment(**variables):
@@ -156,3 +156,40 @@ def test_kept_network_still_trains_after_fit():
     clf = CNNClassifier(epochs=1, batch_size=8, random_state=0).fit(X, y)
     history = clf.model_.fit(X[..., None], y, epochs=2, batch_size=7, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
+
+
+def test_info_records_are_dropped_and_everything_else_kept():
+    text = (
+        "WARNING: All log messages before absl::InitializeLog() is called are "
+        "written to STDERR\n"
+        "I0000 00:00:17.5 123 port.cc:153] oneDNN custom operations are on.\n"
+        "I0000 00:00:17.6 123 cpu_feature_guard.cc:227] This binary is optimized\n"
+        "To enable the following instructions: AVX2 FMA, rebuild TensorFlow.\n"
+        "W0000 00:00:17.7 123 x.cc:1] a real warning\n"
+        "E1126 20:00:00.0 123 y.cc:2] a real error\n"
+        "Traceback (most recent call last):\n"
+        '  File "x.py", line 1\n'
+    )
+    assert without_info_lines(text) == (
+        "W0000 00:00:17.7 123 x.cc:1] a real warning\n"
+        "E1126 20:00:00.0 123 y.cc:2] a real error\n"
+        "Traceback (most recent call last):\n"
+        '  File "x.py", line 1\n'
+    )
+
+
+def test_importing_the_classifiers_prints_no_tensorflow_info_lines():
+    environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from skcnnrnn import CNNClassifier; "
+            "print('after', file=sys.stderr)",
+        ],
+        env=environ,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert result.stderr == "after\n"
