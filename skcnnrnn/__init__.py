@@ -10,7 +10,7 @@ from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
 from .display import TrainingHistoryDisplay
-from .tiling import PatchTiler
+from .tiling import PatchTiler, TiledImages
 
 try:
     __version__ = version("skcnnrnn")
@@ -22,7 +22,7 @@ _LAZY = {
     "CNNGRUSequenceClassifier": "skcnnrnn.classifiers",
 }
 
-__all__ = ["PatchTiler", "TrainingHistoryDisplay", *_LAZY]
+__all__ = ["PatchTiler", "TiledImages", "TrainingHistoryDisplay", *_LAZY]
 
 
 def __getattr__(name):

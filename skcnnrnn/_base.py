@@ -16,6 +16,7 @@ public ``initialize``/``partial_fit`` would bypass this class's validation.
 
 from __future__ import annotations
 
+import contextlib
 from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,7 @@ from ._input import (
     as_positive_ints,
     as_positive_pair,
     check_input,
+    check_tiled_input,
     unchanged_on_error,
 )
 from ._persistence import VersionedPickleMixin
@@ -43,6 +45,7 @@ from ._runtime import (
     quiet_tensorflow_start,
     releasing_training_graphs,
 )
+from .tiling import TiledImages
 
 with quiet_tensorflow_start():  # the first import of TensorFlow in a process
     import keras
@@ -108,6 +111,7 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
         "dtype": [StrOptions(DTYPE_POLICIES)],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
+        "distribution": [StrOptions({"mirrored"}), HasMethods(["scope"]), None],
     }
 
     def get_params(self, deep: bool = True) -> dict:
@@ -175,7 +179,9 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
         X : array-like
             Training images or sequences; see the class documentation for the
             accepted shapes. Any numeric dtype; ``uint8`` pixels are fine, the
-            network normalises its input.
+            network normalises its input. A NumPy memory map
+            (``np.load(path, mmap_mode="r")``) is streamed: batches are read
+            and converted one at a time, never the whole dataset.
 
         y : array-like of shape (n_samples,)
             Class labels, of any type (ints, strings...).
@@ -193,38 +199,52 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
         self._check_routed_params()
         network_kwargs = self._network_kwargs()
         validation_fraction = self._validation_fraction()
+        streamed = _is_memory_map(X) or isinstance(X, TiledImages)
         with unchanged_on_error(self):
-            X, y = check_input(
-                self, X, y, reset=True, dtype=FLOAT_DTYPES, max_ndim=self._max_ndim
-            )
+            X, y = self._check_input(X, y, reset=True)
             check_classification_targets(y)
             encoder = LabelEncoder().fit(y)
             y_codes = encoder.transform(y).astype(np.int32)
             weights = self._training_weights(X, y, sample_weight)
-            keep = np.flatnonzero(weights > 0)
-            if len(keep) < len(y):
-                X, y_codes, weights = X[keep], y_codes[keep], weights[keep]
-            inputs = self._network_input(X).astype(self._input_dtype(), copy=False)
+            rows = np.flatnonzero(weights > 0)
+            y_codes, weights = y_codes[rows], weights[rows]
+            inputs = self._network_input(X)
+            if streamed:
+                pass  # rows index the memory map; batches are read one at a time
+            else:
+                if len(rows) < len(inputs):
+                    inputs = inputs[rows]
+                inputs = inputs.astype(self._input_dtype(), copy=False)
+                rows = np.arange(len(inputs))
             seed = seed_from(self.random_state)
             train, valid = self._validation_split(y_codes, validation_fraction, seed)
             weights = weights[train] / weights[train].mean()
 
             with keras_seed(seed):
-                mean, variance = _channel_statistics(inputs, train, weights)
-                model = self._build_network(
-                    inputs.shape[1:],
-                    len(encoder.classes_),
-                    input_mean=mean,
-                    input_variance=variance,
-                    **network_kwargs,
-                )
-                model.compile(
-                    optimizer=self._make_optimizer(),
-                    loss="sparse_categorical_crossentropy",
-                    metrics=["accuracy"],
-                )
+                mean, variance = _channel_statistics(inputs, rows[train], weights)
+                with self._distribution_scope():
+                    model = self._build_network(
+                        inputs.shape[1:],
+                        len(encoder.classes_),
+                        input_mean=mean,
+                        input_variance=variance,
+                        seed=seed,
+                        **network_kwargs,
+                    )
+                    model.compile(
+                        optimizer=self._make_optimizer(),
+                        loss="sparse_categorical_crossentropy",
+                        metrics=["accuracy"],
+                    )
                 history, best_epoch = self._train(
-                    model, inputs, y_codes, weights, train, valid
+                    model,
+                    inputs,
+                    y_codes,
+                    weights,
+                    train,
+                    valid,
+                    rows=rows if streamed else None,
+                    seed=seed,
                 )
             self.classes_ = encoder.classes_
             self.model_ = model
@@ -247,9 +267,7 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
             Class probabilities in the order of ``classes_``; rows sum to 1.
         """
         check_is_fitted(self)
-        X = check_input(
-            self, X, reset=False, dtype=FLOAT_DTYPES, max_ndim=self._max_ndim
-        )
+        X = self._check_input(X, reset=False)
         proba = self._forward(self._network_input(X)).astype(np.float64)
         proba /= proba.sum(axis=1, keepdims=True)
         return proba
@@ -295,6 +313,19 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
 
     # -- steps of fit -------------------------------------------------------
 
+    def _check_input(self, X, y="no_validation", *, reset):
+        """Validate ``X`` (and ``y``); memory maps and tiles are not converted."""
+        if isinstance(X, TiledImages):
+            return check_tiled_input(self, X, y, reset=reset, max_ndim=self._max_ndim)
+        return check_input(
+            self,
+            X,
+            y,
+            reset=reset,
+            dtype=None if _is_memory_map(X) else FLOAT_DTYPES,
+            max_ndim=self._max_ndim,
+        )
+
     def _training_weights(self, X, y, sample_weight):
         """Per-sample weights (sample_weight times class_weight), new array."""
         weights = (
@@ -338,6 +369,20 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
             # Classes too small to stratify: a plain shuffled split.
             return train_test_split(everything, test_size=fraction, random_state=rng)
 
+    def _distribution_scope(self):
+        """The ``tf.distribute`` scope the network is built and compiled in.
+
+        Keras trains a model on the strategy it was created under, so the
+        scope must cover building and compiling; ``fit`` follows on its own.
+        """
+        if self.distribution is None:
+            return contextlib.nullcontext()
+        if isinstance(self.distribution, str):  # "mirrored"
+            import tensorflow as tf
+
+            return tf.distribute.MirroredStrategy().scope()
+        return self.distribution.scope()
+
     def _make_optimizer(self):
         optimizer = self.optimizer
         if isinstance(optimizer, str):
@@ -370,14 +415,13 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
                 )
         return callbacks
 
-    def _train(self, model, inputs, y_codes, weights, train, valid):
+    def _train(
+        self, model, inputs, y_codes, weights, train, valid, *, rows=None, seed=None
+    ):
+        """Fit ``model``; with ``rows``, stream batches of ``inputs[rows]``."""
         params = self.get_params(deep=False)
         callbacks = self._make_callbacks(params)
         routed = route_params(params, destination="fit", pass_filter=set(), strict=True)
-        validation_data = None
-        if valid is not None:
-            validation_data = (inputs[valid], y_codes[valid])
-        whole = len(train) == len(y_codes)
         uniform = np.all(weights == 1)
         stopper = None
         if self.early_stopping:
@@ -389,21 +433,44 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
                 restore_best_weights=True,
             )
             callbacks.append(stopper)
+        dtype = self._input_dtype()
+        if rows is None:
+            whole = len(train) == len(y_codes)
+            data = {
+                "x": inputs if whole else inputs[train],
+                "y": y_codes if whole else y_codes[train],
+                "sample_weight": None if uniform else weights.astype(np.float32),
+                "batch_size": self.batch_size,
+                "shuffle": self.shuffle,
+            }
+            validation_data = None if valid is None else (inputs[valid], y_codes[valid])
+        else:
+            data = {
+                "x": _Batches(
+                    inputs,
+                    rows[train],
+                    y_codes[train],
+                    None if uniform else weights.astype(np.float32),
+                    self.batch_size,
+                    dtype,
+                    shuffle_seed=seed if self.shuffle else False,
+                )
+            }
+            validation_data = None
+            if valid is not None:
+                validation_data = _Batches(
+                    inputs, rows[valid], y_codes[valid], None, self.batch_size, dtype
+                )
         fit_kwargs = {
-            "batch_size": self.batch_size,
             "epochs": self.epochs,
             "verbose": self.verbose,
-            "shuffle": self.shuffle,
             "validation_data": validation_data,
+            **data,
             **routed,  # fit__* parameters override the defaults above
         }
         with releasing_training_graphs():
             result = model.fit(
-                inputs if whole else inputs[train],
-                y_codes if whole else y_codes[train],
-                sample_weight=None if uniform else weights.astype(np.float32),
-                callbacks=[*callbacks, _StopOnNonFiniteLoss()],
-                **fit_kwargs,
+                callbacks=[*callbacks, _StopOnNonFiniteLoss()], **fit_kwargs
             )
         history = {
             key: [float(v) for v in values] for key, values in result.history.items()
@@ -450,16 +517,64 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
         ``predict_on_batch`` skips ``Model.predict``'s per-call dataset and
         callback set-up, which dominates the latency of small inputs.
         """
-        inputs = inputs.astype(self._input_dtype(), copy=False)
+        dtype = self._input_dtype()
+        if self.model_.distribute_strategy.num_replicas_in_sync > 1:
+            # predict_on_batch on several replicas returns each replica's copy
+            # of the batch (Keras 3.15); predict splits the batches properly.
+            inputs = np.asarray(inputs, dtype=dtype)
+            return self.model_.predict(inputs, batch_size=self.batch_size, verbose=0)
         chunk = max(1, _PREDICT_CHUNK_VALUES // int(np.prod(inputs.shape[1:])))
-        if len(inputs) <= chunk:
-            return np.asarray(self.model_.predict_on_batch(inputs))
+        # Converted chunk by chunk: a memory-mapped X is never copied whole.
         return np.concatenate(
             [
-                np.asarray(self.model_.predict_on_batch(inputs[start : start + chunk]))
+                np.asarray(
+                    self.model_.predict_on_batch(
+                        inputs[start : start + chunk].astype(dtype, copy=False)
+                    )
+                )
                 for start in range(0, len(inputs), chunk)
             ]
         )
+
+
+def _is_memory_map(X):
+    """Whether ``X`` is a NumPy memory map (of numbers), to be streamed."""
+    return isinstance(X, np.memmap) and X.dtype.kind in "biuf"
+
+
+class _Batches(keras.utils.PyDataset):
+    """Batches of ``source[rows]`` read and converted one at a time.
+
+    For memory-mapped training data: only the current batch is ever in
+    memory as floats. Rows within a batch are read in file order.
+    ``shuffle_seed`` (an int, None for unseeded, False for no shuffling)
+    reshuffles the rows before every epoch.
+    """
+
+    def __init__(self, source, rows, y, weights, batch_size, dtype, shuffle_seed=False):
+        super().__init__()
+        self.source, self.rows, self.y, self.weights = source, rows, y, weights
+        self.batch_size, self.dtype = batch_size, dtype
+        self.shuffle = shuffle_seed is not False
+        self.rng = np.random.default_rng(shuffle_seed if self.shuffle else None)
+        self.order = np.arange(len(rows))
+        if self.shuffle:
+            self.rng.shuffle(self.order)
+
+    def __len__(self):
+        return -(-len(self.rows) // self.batch_size)
+
+    def __getitem__(self, index):
+        batch = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        batch = batch[np.argsort(self.rows[batch])]  # read the file in order
+        x = np.asarray(self.source[self.rows[batch]], dtype=self.dtype)
+        if self.weights is None:
+            return x, self.y[batch]
+        return x, self.y[batch], self.weights[batch]
+
+    def on_epoch_end(self):
+        if self.shuffle:
+            self.rng.shuffle(self.order)
 
 
 class _StopOnNonFiniteLoss(keras.callbacks.Callback):
@@ -475,11 +590,13 @@ class _StopOnNonFiniteLoss(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def _channel_statistics(inputs, rows, weights, chunk=1024):
+def _channel_statistics(inputs, rows, weights, chunk_values=2**18):
     """Weighted per-channel mean and variance of ``inputs[rows]`` (float64).
 
-    Works in chunks of samples so that no full float64 copy of the data is made.
+    Works in chunks of about ``chunk_values`` values (2 MiB as float64), so
+    no float copy of the data is made, however large (or memory-mapped).
     """
+    chunk = max(1, chunk_values // int(np.prod(inputs.shape[1:])))
     channels = inputs.shape[-1]
     total = np.zeros(channels)
     total_sq = np.zeros(channels)

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import _check_y, check_consistent_length, validate_data
 
 FLOAT_DTYPES = (np.float32, np.float64)
 
@@ -121,6 +121,31 @@ def check_input(estimator, X, y="no_validation", *, reset, dtype, max_ndim):
     else:
         _check_sample_shape(estimator, X.shape)
     return checked
+
+
+def check_tiled_input(estimator, X, y="no_validation", *, reset, max_ndim):
+    """``check_input`` for an array-like whose values were validated already.
+
+    For :class:`~skcnnrnn.tiling.TiledImages`: the tiler validated the images,
+    and reading the values here would tile them all. Only the shape (and
+    ``y``) are checked.
+    """
+    if X.ndim > max_ndim:
+        raise ValueError(
+            f"X must have at most {max_ndim} dimensions, got a {X.ndim}-D "
+            f"{type(X).__name__} of shape {X.shape}."
+        )
+    if reset:
+        estimator.input_shape_ = tuple(X.shape[1:])
+        estimator.n_features_in_ = X.shape[1]
+        vars(estimator).pop("feature_names_in_", None)
+    else:
+        _check_sample_shape(estimator, X.shape)
+    if isinstance(y, str) and y == "no_validation":
+        return X
+    y = _check_y(y, estimator=estimator)
+    check_consistent_length(X, y)
+    return X, y
 
 
 def _check_sample_shape(estimator, shape):

@@ -74,6 +74,15 @@ _TRAINING_PARAMETERS = """
     verbose : int, default=0
         0 is silent, 1 shows Keras' progress bar, 2 one line per epoch.
 
+    distribution : "mirrored", tf.distribute.Strategy or None, default=None
+        Train one model on several devices with TensorFlow's distribution
+        strategies. "mirrored" uses ``tf.distribute.MirroredStrategy()``: every
+        GPU of the machine (the CPU when there is none), each batch split
+        between them. A strategy instance is used as given, e.g. a
+        ``MirroredStrategy`` over chosen devices or a
+        ``MultiWorkerMirroredStrategy`` across machines. None trains on
+        TensorFlow's default device. ``batch_size`` is the global batch.
+
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation
         split. With an int, refitting gives identical predictions, in this and
@@ -223,6 +232,7 @@ class CNNClassifier(BaseNetworkClassifier):
         dtype="float32",
         verbose=0,
         random_state=None,
+        distribution=None,
         **kwargs,
     ):
         self.filters = filters
@@ -246,6 +256,7 @@ class CNNClassifier(BaseNetworkClassifier):
         self.dtype = dtype
         self.verbose = verbose
         self.random_state = random_state
+        self.distribution = distribution
         vars(self).update(kwargs)
 
     def _network_kwargs(self):
@@ -351,6 +362,7 @@ class CNNGRUSequenceClassifier(BaseNetworkClassifier):
         dtype="float32",
         verbose=0,
         random_state=None,
+        distribution=None,
         **kwargs,
     ):
         self.filters = filters
@@ -374,6 +386,7 @@ class CNNGRUSequenceClassifier(BaseNetworkClassifier):
         self.dtype = dtype
         self.verbose = verbose
         self.random_state = random_state
+        self.distribution = distribution
         vars(self).update(kwargs)
 
     def _network_kwargs(self):

@@ -26,6 +26,7 @@ def build_cnn(
     input_variance=None,
     output_activation="softmax",
     dtype="float32",
+    seed=None,
 ):
     """Build the image CNN of the seed article (section 3.2).
 
@@ -62,19 +63,30 @@ def build_cnn(
         Keras dtype policy of the layers ("float32", "float64",
         "mixed_float16", "mixed_bfloat16"). The output layer always computes
         in float32 or wider.
+    seed : int, default=None
+        Seeds every random initializer and dropout layer, each with its own
+        seed drawn from a local generator. None leaves them to Keras, which
+        draws from Python's global ``random`` (so another thread using it
+        changes the network).
 
     Returns
     -------
     model : keras.Model
         The uncompiled network.
     """
+    seeds = _Seeds(seed)
     inputs = keras.Input(shape=tuple(input_shape))
     x = _normalize(inputs, input_mean, input_variance, dtype)
-    x = _conv_blocks(x, filters, kernel_size, pool_size, padding, dtype)
+    x = _conv_blocks(x, filters, kernel_size, pool_size, padding, dtype, seeds)
     x = layers.Flatten(dtype=dtype)(x)
-    x = layers.Dense(dense_units, activation="relu", dtype=dtype)(x)
-    x = layers.Dropout(dropout, dtype=dtype)(x)
-    outputs = _head(x, n_outputs, output_activation, dtype)
+    x = layers.Dense(
+        dense_units,
+        activation="relu",
+        kernel_initializer=seeds.glorot(),
+        dtype=dtype,
+    )(x)
+    x = layers.Dropout(dropout, seed=seeds.next(), dtype=dtype)(x)
+    outputs = _head(x, n_outputs, output_activation, dtype, seeds)
     return keras.Model(inputs, outputs, name="cnn")
 
 
@@ -92,6 +104,7 @@ def build_cnn_gru(
     input_variance=None,
     output_activation="softmax",
     dtype="float32",
+    seed=None,
 ):
     """Build the CNN-GRU sequence network of the seed article (section 3.5).
 
@@ -124,19 +137,30 @@ def build_cnn_gru(
         Activation of the output layer.
     dtype : str, default="float32"
         Keras dtype policy of the layers, see :func:`build_cnn`.
+    seed : int, default=None
+        Seeds the initializers and dropout, see :func:`build_cnn`.
 
     Returns
     -------
     model : keras.Model
         The uncompiled network.
     """
+    seeds = _Seeds(seed)
     inputs = keras.Input(shape=tuple(input_shape))
     x = _normalize(inputs, input_mean, input_variance, dtype)
-    x = _conv_blocks(x, filters, kernel_size, pool_size, padding, dtype, per_step=True)
+    x = _conv_blocks(
+        x, filters, kernel_size, pool_size, padding, dtype, seeds, per_step=True
+    )
     x = layers.TimeDistributed(layers.Flatten(dtype=dtype), dtype=dtype)(x)
-    x = layers.GRU(gru_units, dtype=dtype)(x)
-    x = layers.Dropout(dropout, dtype=dtype)(x)
-    outputs = _head(x, n_outputs, output_activation, dtype)
+    x = layers.GRU(
+        gru_units,
+        kernel_initializer=seeds.glorot(),
+        recurrent_initializer=seeds.orthogonal(),
+        seed=seeds.next(),
+        dtype=dtype,
+    )(x)
+    x = layers.Dropout(dropout, seed=seeds.next(), dtype=dtype)(x)
+    outputs = _head(x, n_outputs, output_activation, dtype, seeds)
     return keras.Model(inputs, outputs, name="cnn_gru")
 
 
@@ -152,7 +176,9 @@ def conv_output_size(size, n_blocks, kernel_size, pool_size, padding):
     return tuple(int(s) for s in size)
 
 
-def _conv_blocks(x, filters, kernel_size, pool_size, padding, dtype, per_step=False):
+def _conv_blocks(
+    x, filters, kernel_size, pool_size, padding, dtype, seeds, per_step=False
+):
     size = tuple(x.shape[-3:-1])
     out = conv_output_size(size, len(filters), kernel_size, pool_size, padding)
     if min(out) < 1:
@@ -170,7 +196,12 @@ def _conv_blocks(x, filters, kernel_size, pool_size, padding, dtype, per_step=Fa
     for n_filters in filters:
         x = wrap(
             layers.Conv2D(
-                n_filters, kernel_size, activation="relu", padding=padding, dtype=dtype
+                n_filters,
+                kernel_size,
+                activation="relu",
+                padding=padding,
+                kernel_initializer=seeds.glorot(),
+                dtype=dtype,
             )
         )(x)
         x = wrap(layers.MaxPooling2D(pool_size, padding=padding, dtype=dtype))(x)
@@ -188,7 +219,35 @@ def _normalize(inputs, mean, variance, dtype):
     )(inputs)
 
 
-def _head(x, n_outputs, activation, dtype):
+def _head(x, n_outputs, activation, dtype, seeds):
     # Mixed precision computes the head in float32 so softmax stays accurate.
     head_dtype = "float64" if dtype == "float64" else "float32"
-    return layers.Dense(n_outputs, activation=activation, dtype=head_dtype)(x)
+    return layers.Dense(
+        n_outputs,
+        activation=activation,
+        kernel_initializer=seeds.glorot(),
+        dtype=head_dtype,
+    )(x)
+
+
+class _Seeds:
+    """Distinct seeds for the random layers of one network, or None each.
+
+    Drawn from a generator of their own: Keras' default draws each layer's
+    seed from Python's global ``random``, which any other thread of the
+    process (a Dask worker's event loop, say) may be using at the same time.
+    """
+
+    def __init__(self, seed):
+        self._rng = None if seed is None else np.random.default_rng(seed)
+
+    def next(self):
+        if self._rng is None:
+            return None
+        return int(self._rng.integers(1, 2**31 - 1))
+
+    def glorot(self):
+        return keras.initializers.GlorotUniform(seed=self.next())
+
+    def orthogonal(self):
+        return keras.initializers.Orthogonal(seed=self.next())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
 from numbers import Integral
 
@@ -80,6 +81,16 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         reads each row as a ``1 x n_features`` single-channel image. For 3-D
         and 4-D input it must match the images, if given.
 
+    lazy : bool, default=False
+        If True, :meth:`transform` returns a :class:`TiledImages` that tiles
+        images only when rows of it are read, instead of an array of every
+        patch. The classifiers read it one batch at a time, so in
+        ``Pipeline([("tile", PatchTiler(lazy=True)), ("clf",
+        CNNGRUSequenceClassifier())])`` the tiled data (often several times
+        the size of the images) is never held whole; with a memory-mapped
+        ``X`` nothing of the dataset is. ``np.asarray`` of it gives the usual
+        array.
+
     Attributes
     ----------
     input_shape_ : tuple of int
@@ -147,6 +158,7 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         "stride": [*_PAIR, None],
         "interpolation": [StrOptions(set(INTERPOLATIONS))],
         "image_shape": [tuple, list, None],
+        "lazy": ["boolean"],
     }
 
     def __init__(
@@ -156,12 +168,14 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         stride=None,
         interpolation="area",
         image_shape=None,
+        lazy=False,
     ):
         self.patch_size = patch_size
         self.output_size = output_size
         self.stride = stride
         self.interpolation = interpolation
         self.image_shape = image_shape
+        self.lazy = lazy
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: ArrayLike, y: object = None) -> PatchTiler:
@@ -217,12 +231,20 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         -------
         patches : ndarray of shape (n_samples, n_patches, h, w, C)
             Patches in row-major order; float32, or float64 for float64 input.
+            With ``lazy=True``, a :class:`TiledImages` of that shape.
         """
         check_is_fitted(self)
         X = check_input(self, X, reset=False, dtype="numeric", max_ndim=4)
         images = as_images(X, as_shape(self.image_shape, "image_shape"))
+        if self.lazy:
+            return TiledImages(copy.copy(self), images)
+        return self._tile(images)
+
+    def _tile(self, images):
+        """Patches of validated images ``(n, H, W, C)``."""
         windows = self._windows(images)
-        out_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float32
+        dtype = images.dtype
+        out_dtype = dtype if dtype in (np.float32, np.float64) else np.float32
         n_patches, out_h, out_w, channels = self.output_shape_
         if (out_h, out_w) == self.patch_size_:
             patches = windows.astype(out_dtype)
@@ -241,7 +263,7 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
             patches = _resize_stacked(
                 windows, (out_h, out_w), INTERPOLATIONS[self.interpolation], out_dtype
             )
-        return patches.reshape(len(X), n_patches, out_h, out_w, channels)
+        return patches.reshape(len(images), n_patches, out_h, out_w, channels)
 
     def _whole_image_weights(self, dtype):
         """Per-patch (y, x) weights if whole images can be resized at once.
@@ -277,6 +299,58 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+class TiledImages:
+    """Patch sequences of images, tiled only when rows are read.
+
+    What :meth:`PatchTiler.transform` returns with ``lazy=True``. It behaves
+    like the array ``PatchTiler().transform(images)`` would be for the
+    classifiers and NumPy: it has ``shape``, ``dtype``, ``ndim`` and ``len``;
+    ``tiles[rows]`` (an int, slice or index array) tiles those images and
+    returns an ndarray; ``np.asarray(tiles)`` tiles all of them. The images
+    are kept as given (a memory map stays on disk) and the tiler is copied,
+    so refitting it later changes nothing here.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcnnrnn import PatchTiler
+    >>> images = np.zeros((100, 40, 60, 3), dtype=np.uint8)
+    >>> tiles = PatchTiler(lazy=True).fit_transform(images)
+    >>> tiles.shape
+    (100, 6, 28, 28, 3)
+    >>> tiles[:2].shape
+    (2, 6, 28, 28, 3)
+    """
+
+    def __init__(self, tiler, images):
+        self._tiler = tiler
+        self._images = images
+        self.shape = (len(images), *tiler.output_shape_)
+        kind = images.dtype
+        self.dtype = np.dtype(kind if kind in (np.float32, np.float64) else np.float32)
+        self.ndim = len(self.shape)
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, rows):
+        if isinstance(rows, (int, np.integer)):
+            return self._tiler._tile(self._images[[rows]])[0]
+        if isinstance(rows, tuple):
+            raise TypeError(
+                "TiledImages are indexed by rows only (an int, slice or index "
+                "array); use np.asarray(tiles) for other indexing."
+            )
+        return self._tiler._tile(self._images[rows])
+
+    def __array__(self, dtype=None, copy=None):
+        tiles = self[:]
+        return tiles if dtype is None else tiles.astype(dtype, copy=False)
+
+    def __repr__(self):
+        return f"TiledImages(shape={self.shape}, dtype={self.dtype})"
 
 
 def _strided_patches(images, patch, grid, stride):

@@ -169,6 +169,7 @@ BAD_PARAMS = {
         ({"stride": (0, 1)}, "stride"),
         ({"output_size": (-3, 3)}, "output_size"),
         ({"image_shape": (8, 9, 3)}, "image_shape"),
+        ({"lazy": "yes"}, "lazy"),
     ],
     "cnn": [
         ({"epochs": 0}, "epochs"),

@@ -495,3 +495,106 @@ def test_silent_by_default_one_line_per_epoch_with_verbose_2(capfd):
         "Epoch 1/2",
         "Epoch 2/2",
     ]
+
+
+@pytest.mark.parametrize("Classifier", [CNNClassifier, CNNGRUSequenceClassifier])
+def test_seeded_fit_is_immune_to_other_threads_using_random(Classifier):
+    # Keras draws default layer seeds from Python's global random; a Dask
+    # worker's event loop draws from it too, concurrently with the fit.
+    import random
+    import threading
+
+    X, y = small_images()
+    expected = Classifier(**FAST).fit(X, y).predict_proba(X)
+    stop = threading.Event()
+
+    def draw():
+        while not stop.wait(0.0005):  # a draw every half millisecond
+            random.random()
+
+    thread = threading.Thread(target=draw)
+    thread.start()
+    try:
+        got = Classifier(**FAST).fit(X, y).predict_proba(X)
+    finally:
+        stop.set()
+        thread.join()
+    np.testing.assert_array_equal(got, expected)
+
+
+def memory_mapped(path, array):
+    mapped = np.lib.format.open_memmap(
+        path, mode="w+", dtype=array.dtype, shape=array.shape
+    )
+    mapped[:] = array
+    mapped.flush()
+    return np.load(path, mmap_mode="r")
+
+
+def peak_traced_bytes(fit, X, y):
+    """Peak of Python-visible allocations (NumPy arrays included) during fit."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fit(X, y)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_mapped_training_data_is_streamed_not_copied(tmp_path):
+    rng = np.random.default_rng(0)
+    y = np.arange(2000) % 2
+    images = rng.integers(0, 200, size=(2000, 32, 32, 3), dtype=np.uint8)
+    images[y == 1, :8] += 50
+    X = memory_mapped(tmp_path / "X.npy", images)
+    float_copy = images.size * 4
+    clf = CNNClassifier(epochs=1, validation_split=0.1, random_state=0)
+    peak = peak_traced_bytes(clf.fit, X, y)
+    # Batches are converted one at a time; a float32 copy would be 23 MiB.
+    assert peak < float_copy / 2, (peak, float_copy)
+    assert clf.score(X, y) > 0.9
+    assert not np.may_share_memory(X, images)  # (the data came from the file)
+
+
+def test_memory_mapped_training_is_seeded_and_predicts_like_in_memory(tmp_path):
+    X, y = small_images(n=48)
+    mapped = memory_mapped(tmp_path / "X.npy", X)
+    params = {"epochs": 2, "batch_size": 8, "random_state": 0}
+    first = CNNClassifier(**params).fit(mapped, y)
+    again = CNNClassifier(**params).fit(mapped, y)
+    np.testing.assert_array_equal(first.predict_proba(X), again.predict_proba(X))
+    # Prediction is the same network whether X is mapped or in memory.
+    np.testing.assert_array_equal(first.predict_proba(mapped), first.predict_proba(X))
+    # Zero weights drop rows; the rest are streamed with their weights.
+    weights = np.where(np.arange(48) < 8, 0.0, 2.0)
+    weighted = CNNClassifier(validation_split=0.25, class_weight="balanced", **params)
+    weighted.fit(mapped, y, sample_weight=weights)
+    assert len(weighted.history_["val_loss"]) == 2
+    assert np.isfinite(weighted.history_["loss"]).all()
+
+
+def test_lazy_tiling_pipeline_never_holds_the_tiled_data(tmp_path):
+    rng = np.random.default_rng(0)
+    y = np.arange(600) % 2
+    images = rng.integers(0, 200, size=(600, 40, 40, 3), dtype=np.uint8)
+    images[:, :20, :20] = np.where(y == 1, 250, 0)[:, None, None, None]
+    X = memory_mapped(tmp_path / "X.npy", images)  # class = top-left patch
+    pipe = Pipeline(
+        [
+            ("tile", PatchTiler(lazy=True)),  # 4 patches of 28x28x3 per image
+            ("clf", CNNGRUSequenceClassifier(epochs=2, gru_units=16, random_state=0)),
+        ]
+    )
+    tiled_float32 = 600 * 4 * 28 * 28 * 3 * 4  # 22 MiB
+    peak = peak_traced_bytes(pipe.fit, X, y)
+    assert peak < tiled_float32 / 2, (peak, tiled_float32)
+    assert pipe.score(X, y) > 0.9
+    assert pipe[-1].input_shape_ == (4, 28, 28, 3)
+    eager = Pipeline([("tile", PatchTiler()), ("clf", clone(pipe[-1]))])
+    # The fitted classifier predicts the same from lazy or eager tiles.
+    np.testing.assert_array_equal(
+        pipe.predict_proba(X[:50]),
+        pipe[-1].predict_proba(eager[0].fit_transform(images[:50])),
+    )

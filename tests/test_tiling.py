@@ -240,3 +240,23 @@ def test_import_does_not_load_tensorflow():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_lazy_tiles_equal_eager_tiles_row_by_row():
+    from skcnnrnn import TiledImages
+
+    images = np.random.default_rng(0).integers(0, 255, (7, 40, 60, 3), np.uint8)
+    tiler = PatchTiler(patch_size=(20, 20), output_size=(28, 28), lazy=True)
+    tiles = tiler.fit_transform(images)
+    eager = PatchTiler(patch_size=(20, 20), output_size=(28, 28)).fit_transform(images)
+    assert isinstance(tiles, TiledImages)
+    assert tiles.shape == eager.shape and tiles.dtype == eager.dtype
+    assert tiles.ndim == 5 and len(tiles) == 7
+    np.testing.assert_array_equal(np.asarray(tiles), eager)
+    np.testing.assert_array_equal(tiles[[5, 0, 3]], eager[[5, 0, 3]])
+    np.testing.assert_array_equal(tiles[2:4], eager[2:4])
+    np.testing.assert_array_equal(tiles[6], eager[6])
+    with pytest.raises(TypeError, match="rows only"):
+        tiles[0, 1]
+    tiler.set_params(patch_size=10).fit(images)  # refitting leaves tiles alone
+    np.testing.assert_array_equal(tiles[:1], eager[:1])

@@ -1,0 +1,219 @@
+"""Beyond one process: a Dask cluster, and one fit on two devices.
+
+Each test runs a script in a fresh interpreter: a Dask cluster and logical
+devices are process-wide, and the script's own classes and functions travel
+to the Dask workers by value (they are defined in its ``__main__``).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from skcnnrnn import CNNClassifier
+
+DASK_SCRIPT = textwrap.dedent(
+    """
+    import json, os, signal, sys
+
+    import joblib
+    import keras
+    import numpy as np
+    from dask.distributed import Client, LocalCluster
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from sklearn.pipeline import Pipeline
+
+    from skcnnrnn import CNNGRUSequenceClassifier, PatchTiler
+
+
+    class KillWorkerOnce(keras.callbacks.Callback):
+        # Kills the Dask worker process it runs in, once per marker file.
+        def __init__(self, marker):
+            super().__init__()
+            self.marker = marker
+
+        def on_epoch_end(self, epoch, logs=None):
+            from distributed import get_worker
+
+            try:
+                get_worker()
+            except ValueError:  # not in a Dask worker: the sequential run
+                return
+            try:
+                os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL))
+            except FileExistsError:
+                return
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+    def pid(estimator, X, y):
+        return os.getpid()
+
+
+    def loss(estimator, X, y):
+        return estimator[-1].history_["loss"][-1]
+
+
+    def threads(estimator, X, y):
+        import tensorflow as tf
+
+        return tf.config.threading.get_intra_op_parallelism_threads()
+
+
+    def main(marker, scatter):
+        rng = np.random.default_rng(0)
+        y = np.arange(48) % 2
+        X = rng.normal(size=(48, 8, 8)).astype(np.float32)
+        X[y == 1, :4] += 2.0
+        callbacks = None if marker == "-" else [KillWorkerOnce(marker)]
+        pipe = Pipeline([
+            ("tile", PatchTiler(patch_size=(2, 8), output_size=None)),
+            ("clf", CNNGRUSequenceClassifier(
+                epochs=2, batch_size=8, random_state=0, callbacks=callbacks)),
+        ])
+        grid = {"tile__patch_size": [(2, 8), (4, 8)], "clf__gru_units": [8, 16]}
+        search = dict(
+            param_grid=grid,
+            cv=StratifiedKFold(2, shuffle=True, random_state=0),
+            scoring={"accuracy": "accuracy", "loss": loss, "pid": pid,
+                     "threads": threads},
+            refit=False,
+        )
+        sequential = GridSearchCV(pipe, **search).fit(X, y)
+        with LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True,
+            host="127.0.0.1", dashboard_address=None,
+        ) as cluster, Client(cluster):
+            scatter = [X, y] if scatter == "scatter" else None
+            with joblib.parallel_config(backend="dask", scatter=scatter):
+                spread = GridSearchCV(pipe, n_jobs=-1, **search).fit(X, y)
+        out = {"parent": os.getpid(), "killed": os.path.exists(marker)}
+        for name, result in [("sequential", sequential), ("dask", spread)]:
+            out[name] = {
+                key: [result.cv_results_[f"split{k}_test_{key}"].tolist()
+                      for k in range(2)]
+                for key in ("accuracy", "loss", "pid", "threads")
+            }
+        print(json.dumps(out))
+
+
+    if __name__ == "__main__":
+        main(sys.argv[1], sys.argv[2])
+    """
+)
+
+
+def run_script(tmp_path, script, *args):
+    path = tmp_path / "script.py"
+    path.write_text(script)
+    unset = {"TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"}
+    environ = {k: v for k, v in os.environ.items() if k not in unset}
+    # One TensorFlow thread here as in the workers: other thread counts sum
+    # in another order, and Adam's first steps amplify the last bit.
+    environ["OMP_NUM_THREADS"] = "1"
+    result = subprocess.run(
+        [sys.executable, str(path), *args],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    "fault, scatter",
+    [(False, "auto"), (True, "auto"), (True, "scatter")],
+    ids=["plain", "worker-killed", "worker-killed-prescattered"],
+)
+def test_grid_search_on_dask_cluster_matches_sequential(tmp_path, fault, scatter):
+    marker = str(tmp_path / "killed") if fault else "-"
+    out = run_script(tmp_path, DASK_SCRIPT, marker, scatter)
+    sequential, spread = out["sequential"], out["dask"]
+    assert out["killed"] is fault
+    # Every candidate scored, on the workers and not in this process.
+    assert np.isfinite(spread["accuracy"]).all()
+    worker_pids = set(np.ravel(spread["pid"]))
+    assert out["parent"] not in worker_pids
+    assert len(worker_pids) >= 2
+    # TensorFlow in the workers follows OMP_NUM_THREADS (Dask's nannies set 1).
+    assert set(np.ravel(spread["threads"])) == {1}
+    # Seeded fits give the same scores wherever (and however often) they run:
+    # same thread count (OMP_NUM_THREADS=1 here too), same float results.
+    np.testing.assert_array_equal(spread["loss"], sequential["loss"])
+    np.testing.assert_array_equal(spread["accuracy"], sequential["accuracy"])
+
+
+DEVICES_SCRIPT = textwrap.dedent(
+    """
+    import json
+
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+    )
+
+    import numpy as np
+
+    from skcnnrnn import CNNClassifier
+
+    rng = np.random.default_rng(0)
+    y = np.arange(64) % 2
+    X = rng.normal(size=(64, 8, 8)).astype(np.float32) + y[:, None, None]
+    devices = [d.name for d in tf.config.list_logical_devices("CPU")]
+    # Dropout off: its random masks are drawn per replica.
+    params = dict(epochs=3, batch_size=16, dropout=0.0, random_state=0)
+    strategy = tf.distribute.MirroredStrategy(devices)
+    two = CNNClassifier(distribution=strategy, **params).fit(X, y)
+    one = CNNClassifier(**params).fit(X, y)
+    kernel = two.model_.trainable_variables[0].value
+    print(json.dumps({
+        "replicas": two.model_.distribute_strategy.num_replicas_in_sync,
+        "devices": sorted(v.device.split("/")[-1] for v in kernel.values),
+        "copies_equal": bool(
+            np.array_equal(kernel.values[0].numpy(), kernel.values[1].numpy())
+        ),
+        "proba_two": two.predict_proba(X).tolist(),
+        "proba_one": one.predict_proba(X).tolist(),
+        "loss_two": two.history_["loss"],
+        "loss_one": one.history_["loss"],
+    }))
+    """
+)
+
+
+def test_one_fit_on_two_devices_matches_one_device(tmp_path):
+    out = run_script(tmp_path, DEVICES_SCRIPT)
+    assert out["replicas"] == 2
+    assert out["devices"] == ["device:CPU:0", "device:CPU:1"]
+    assert out["copies_equal"]  # both replicas trained in step
+    np.testing.assert_allclose(out["loss_two"], out["loss_one"], rtol=1e-4)
+    proba_two = np.array(out["proba_two"])
+    assert proba_two.shape == (64, 2)  # one row per sample, not per replica
+    np.testing.assert_allclose(proba_two, out["proba_one"], atol=1e-4)
+
+
+def test_mirrored_by_name_clones_and_pickles():
+    import pickle
+
+    from sklearn.base import clone
+
+    rng = np.random.default_rng(0)
+    y = np.arange(24) % 2
+    X = rng.normal(size=(24, 6, 6)).astype(np.float32) + y[:, None, None]
+    clf = clone(CNNClassifier(distribution="mirrored", epochs=1, random_state=0))
+    clf.fit(X, y)
+    strategy = clf.model_.distribute_strategy
+    assert type(strategy).__name__ == "MirroredStrategy"
+    proba = clf.predict_proba(X)
+    assert proba.shape == (24, 2)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(restored.predict_proba(X), proba, rtol=1e-6)
