@@ -200,6 +200,8 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
         network_kwargs = self._network_kwargs()
         validation_fraction = self._validation_fraction()
         streamed = _is_memory_map(X) or isinstance(X, TiledImages)
+        if streamed:
+            self._check_streamed_fit_params()
         with unchanged_on_error(self):
             X, y = self._check_input(X, y, reset=True)
             check_classification_targets(y)
@@ -325,6 +327,19 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
             dtype=None if _is_memory_map(X) else FLOAT_DTYPES,
             max_ndim=self._max_ndim,
         )
+
+    def _check_streamed_fit_params(self):
+        """Streamed data makes its own batches: Keras must not get these."""
+        routed = route_params(
+            self.get_params(deep=False), destination="fit", pass_filter=set()
+        )
+        clash = sorted({"batch_size", "shuffle", "sample_weight"} & set(routed))
+        if clash:
+            raise ValueError(
+                f"fit__{clash[0]} cannot be used when X is a memory map or "
+                "TiledImages: skcnnrnn reads those in batches itself. Use the "
+                "batch_size and shuffle parameters, and fit's sample_weight."
+            )
 
     def _training_weights(self, X, y, sample_weight):
         """Per-sample weights (sample_weight times class_weight), new array."""

@@ -91,7 +91,10 @@ _TRAINING_PARAMETERS = """
 
     **kwargs : dict
         Routed parameters in scikeras' style: ``optimizer__*``, ``fit__*``
-        (extra arguments of ``keras.Model.fit``) and ``callbacks__*``.
+        (extra arguments of ``keras.Model.fit``; not ``batch_size``,
+        ``shuffle`` or ``sample_weight`` when ``X`` is a memory map or
+        :class:`TiledImages`, which skcnnrnn batches itself) and
+        ``callbacks__*``.
 """
 
 _FITTED_ATTRIBUTES = """

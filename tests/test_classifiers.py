@@ -567,6 +567,11 @@ def test_memory_mapped_training_is_seeded_and_predicts_like_in_memory(tmp_path):
     np.testing.assert_array_equal(first.predict_proba(X), again.predict_proba(X))
     # Prediction is the same network whether X is mapped or in memory.
     np.testing.assert_array_equal(first.predict_proba(mapped), first.predict_proba(X))
+    # Batches are made by skcnnrnn: Keras' own batch arguments are refused.
+    routed = CNNClassifier(fit__batch_size=4, **params)
+    with pytest.raises(ValueError, match="fit__batch_size"):
+        routed.fit(mapped, y)
+    assert not hasattr(routed, "model_")
     # Zero weights drop rows; the rest are streamed with their weights.
     weights = np.where(np.arange(48) < 8, 0.0, 2.0)
     weighted = CNNClassifier(validation_split=0.25, class_weight="balanced", **params)
