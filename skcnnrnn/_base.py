@@ -211,9 +211,9 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
             rows = np.flatnonzero(weights > 0)
             y_codes, weights = y_codes[rows], weights[rows]
             inputs = self._network_input(X)
-            if streamed:
-                pass  # rows index the memory map; batches are read one at a time
-            else:
+            # Streamed, ``rows`` keep indexing X, read one batch at a time;
+            # in memory, the kept rows are taken now and indexed from 0.
+            if not streamed:
                 if len(rows) < len(inputs):
                     inputs = inputs[rows]
                 inputs = inputs.astype(self._input_dtype(), copy=False)

@@ -107,19 +107,8 @@ def check_input(estimator, X, y="no_validation", *, reset, dtype, max_ndim):
         dtype=dtype,
         ensure_all_finite=True,
     )
-    with_y = not (isinstance(y, str) and y == "no_validation")
-    X = checked[0] if with_y else checked
-    if X.ndim > max_ndim:
-        raise ValueError(
-            f"X must have at most {max_ndim} dimensions, got a {X.ndim}-D array "
-            f"of shape {X.shape}."
-        )
-    if 0 in X.shape[1:]:
-        raise ValueError(f"X has an empty dimension: shape {X.shape}.")
-    if reset:
-        estimator.input_shape_ = tuple(X.shape[1:])
-    else:
-        _check_sample_shape(estimator, X.shape)
+    X = checked[0] if _with_y(y) else checked
+    _check_shape(estimator, X, reset=reset, max_ndim=max_ndim)
     return checked
 
 
@@ -130,22 +119,35 @@ def check_tiled_input(estimator, X, y="no_validation", *, reset, max_ndim):
     and reading the values here would tile them all. Only the shape (and
     ``y``) are checked.
     """
-    if X.ndim > max_ndim:
-        raise ValueError(
-            f"X must have at most {max_ndim} dimensions, got a {X.ndim}-D "
-            f"{type(X).__name__} of shape {X.shape}."
-        )
-    if reset:
-        estimator.input_shape_ = tuple(X.shape[1:])
+    _check_shape(estimator, X, reset=reset, max_ndim=max_ndim)
+    if reset:  # what validate_data records for check_input
         estimator.n_features_in_ = X.shape[1]
         vars(estimator).pop("feature_names_in_", None)
-    else:
-        _check_sample_shape(estimator, X.shape)
-    if isinstance(y, str) and y == "no_validation":
+    if not _with_y(y):
         return X
     y = _check_y(y, estimator=estimator)
     check_consistent_length(X, y)
     return X, y
+
+
+def _with_y(y):
+    return not (isinstance(y, str) and y == "no_validation")
+
+
+def _check_shape(estimator, X, *, reset, max_ndim):
+    """Dimensions of ``X``; record (fit) or check (later) its per-sample shape."""
+    if X.ndim > max_ndim:
+        kind = "array" if isinstance(X, np.ndarray) else type(X).__name__
+        raise ValueError(
+            f"X must have at most {max_ndim} dimensions, got a {X.ndim}-D "
+            f"{kind} of shape {X.shape}."
+        )
+    if 0 in X.shape[1:]:
+        raise ValueError(f"X has an empty dimension: shape {X.shape}.")
+    if reset:
+        estimator.input_shape_ = tuple(X.shape[1:])
+    else:
+        _check_sample_shape(estimator, X.shape)
 
 
 def _check_sample_shape(estimator, shape):

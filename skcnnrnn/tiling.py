@@ -243,8 +243,7 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     def _tile(self, images):
         """Patches of validated images ``(n, H, W, C)``."""
         windows = self._windows(images)
-        dtype = images.dtype
-        out_dtype = dtype if dtype in (np.float32, np.float64) else np.float32
+        out_dtype = _output_dtype(images.dtype)
         n_patches, out_h, out_w, channels = self.output_shape_
         if (out_h, out_w) == self.patch_size_:
             patches = windows.astype(out_dtype)
@@ -328,8 +327,7 @@ class TiledImages:
         self._tiler = tiler
         self._images = images
         self.shape = (len(images), *tiler.output_shape_)
-        kind = images.dtype
-        self.dtype = np.dtype(kind if kind in (np.float32, np.float64) else np.float32)
+        self.dtype = _output_dtype(images.dtype)
         self.ndim = len(self.shape)
 
     def __len__(self):
@@ -351,6 +349,11 @@ class TiledImages:
 
     def __repr__(self):
         return f"TiledImages(shape={self.shape}, dtype={self.dtype})"
+
+
+def _output_dtype(dtype):
+    """Patches keep float32/float64 images' dtype; everything else is float32."""
+    return np.dtype(dtype if dtype in (np.float32, np.float64) else np.float32)
 
 
 def _strided_patches(images, patch, grid, stride):
