@@ -1,7 +1,7 @@
 """scikit-learn estimators for the CNN and CNN-GRU models of image patches.
 
 ``PatchTiler`` needs only NumPy and OpenCV, and ``TrainingHistoryDisplay``
-imports matplotlib only when it plots; the Keras-based classifiers are
+imports matplotlib only when it plots; the Keras-based estimators are
 imported on first use, so ``from skcnnrnn import PatchTiler`` does not pay
 TensorFlow's start-up.
 """
@@ -20,6 +20,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 _LAZY = {
     "CNNClassifier": "skcnnrnn.classifiers",
     "CNNGRUSequenceClassifier": "skcnnrnn.classifiers",
+    "CNNRegressor": "skcnnrnn.regressors",
+    "CNNGRUSequenceRegressor": "skcnnrnn.regressors",
 }
 
 __all__ = ["PatchTiler", "TiledImages", "TrainingHistoryDisplay", *_LAZY]

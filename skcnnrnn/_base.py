@@ -17,12 +17,21 @@ public ``initialize``/``partial_fit`` would bypass this class's validation.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from numbers import Integral, Real
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    _fit_context,
+    is_regressor,
+)
+from sklearn.exceptions import DataConversionWarning, NotFittedError
+from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -34,6 +43,7 @@ from ._input import (
     FLOAT_DTYPES,
     as_positive_ints,
     as_positive_pair,
+    check_auxiliary_target,
     check_input,
     check_tiled_input,
     unchanged_on_error,
@@ -83,12 +93,15 @@ def _is_routed(name):
     return bool(sep) and bool(rest) and prefix in ROUTING_PREFIXES
 
 
-class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
-    """Base class of the Keras classifiers; not for direct use.
+class BaseNetwork(VersionedPickleMixin, BaseEstimator):
+    """Base class of the Keras estimators; not for direct use.
 
-    Subclasses define ``__init__`` (storing their parameters), the network
-    builder ``_build_network`` and how validated ``X`` becomes network input
-    (``_network_input``), plus ``_max_ndim`` and ``_network_kwargs``.
+    Owns fitting, validation, seeding and prediction. The classifier and
+    regressor bases below add what their targets mean (``_encode_target``)
+    and their ``predict``/``score``. Concrete estimators define ``__init__``
+    (storing their parameters), the network builder ``_build_network``, how
+    validated ``X`` becomes network input (``_network_input``),
+    ``_max_ndim`` and ``_network_kwargs``.
     """
 
     _parameter_constraints: dict = {
@@ -107,12 +120,13 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
         "tol": [Interval(Real, 0, None, closed="left")],
         "shuffle": ["boolean"],
         "callbacks": [list, tuple, dict, HasMethods(["set_model"]), None],
-        "class_weight": [dict, StrOptions({"balanced"}), None],
         "dtype": [StrOptions(DTYPE_POLICIES)],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
         "distribution": [StrOptions({"mirrored"}), HasMethods(["scope"]), None],
     }
+    # Whether fit accepts a 2-D y (validate_data's multi_output).
+    _multi_output_y = False
 
     def get_params(self, deep: bool = True) -> dict:
         """Get the parameters of this estimator, routed ones included.
@@ -164,38 +178,11 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
         tags.input_tags.sparse = False
         tags.input_tags.allow_nan = False
         tags.target_tags.single_output = True
-        tags.target_tags.multi_output = False
-        tags.classifier_tags.multi_label = False
+        tags.target_tags.multi_output = self._multi_output_y
         return tags
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(
-        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
-    ) -> Self:
-        """Build the network and train it on ``(X, y)``.
-
-        Parameters
-        ----------
-        X : array-like
-            Training images or sequences; see the class documentation for the
-            accepted shapes. Any numeric dtype; ``uint8`` pixels are fine, the
-            network normalises its input. A NumPy memory map
-            (``np.load(path, mmap_mode="r")``) is streamed: batches are read
-            and converted one at a time, never the whole dataset.
-
-        y : array-like of shape (n_samples,)
-            Class labels, of any type (ints, strings...).
-
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples. They are rescaled to mean 1
-            (with ``class_weight`` applied), so their scale does not change the
-            effective learning rate; samples of weight 0 are left out.
-
-        Returns
-        -------
-        self : object
-            The fitted classifier.
-        """
+    def _fit(self, X, y, sample_weight, auxiliary_target=None):
+        """Validate, build the network and train it; see the subclasses' fit."""
         self._check_routed_params()
         network_kwargs = self._network_kwargs()
         validation_fraction = self._validation_fraction()
@@ -204,13 +191,20 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
             self._check_streamed_fit_params()
         with unchanged_on_error(self):
             X, y = self._check_input(X, y, reset=True)
-            check_classification_targets(y)
-            encoder = LabelEncoder().fit(y)
-            y_codes = encoder.transform(y).astype(np.int32)
-            weights = self._training_weights(X, y, sample_weight)
-            rows = np.flatnonzero(weights > 0)
-            y_codes, weights = y_codes[rows], weights[rows]
             inputs = self._network_input(X)
+            target = self._encode_target(y, inputs.shape)
+            targets = {"target": target.values}
+            auxiliary_1d = False
+            if auxiliary_target is not None:
+                auxiliary = check_auxiliary_target(auxiliary_target, len(y))
+                auxiliary_1d = auxiliary.ndim == 1
+                targets["auxiliary"] = auxiliary.reshape(len(auxiliary), -1)
+            sample, cell = self._training_weights(X, target.values, sample_weight)
+            rows = np.flatnonzero(
+                (sample > 0) & (cell.reshape(len(cell), -1) > 0).any(1)
+            )
+            targets = _take(targets, rows)
+            sample, cell = sample[rows], cell[rows]
             # Streamed, ``rows`` keep indexing X, read one batch at a time;
             # in memory, the kept rows are taken now and indexed from 0.
             if not streamed:
@@ -219,106 +213,102 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
                 inputs = inputs.astype(self._input_dtype(), copy=False)
                 rows = np.arange(len(inputs))
             seed = seed_from(self.random_state)
-            train, valid = self._validation_split(y_codes, validation_fraction, seed)
-            weights = weights[train] / weights[train].mean()
+            stratify = None if target.stratify is None else target.stratify[rows]
+            train, valid = self._validation_split(
+                len(rows), stratify, validation_fraction, seed
+            )
+            sample = sample[train] / sample[train].mean()
+            cell = cell[train] / cell[train].mean()
+            builder, losses, loss_weights = self._heads(target, targets, train, sample)
 
             with keras_seed(seed):
-                mean, variance = _channel_statistics(inputs, rows[train], weights)
+                mean, variance = _channel_statistics(
+                    inputs, rows[train], cell if cell.ndim == 1 else sample
+                )
                 with self._distribution_scope():
                     model = self._build_network(
                         inputs.shape[1:],
-                        len(encoder.classes_),
                         input_mean=mean,
                         input_variance=variance,
                         seed=seed,
+                        **builder,
                         **network_kwargs,
                     )
                     model.compile(
                         optimizer=self._make_optimizer(),
-                        loss="sparse_categorical_crossentropy",
-                        metrics=["accuracy"],
+                        loss=losses if len(targets) > 1 else losses["target"],
+                        loss_weights=(
+                            loss_weights
+                            if len(targets) > 1
+                            else [loss_weights["target"]]
+                        ),
+                        metrics=(
+                            {"target": target.metrics}
+                            if len(targets) > 1
+                            else target.metrics
+                        ),
                     )
+                weights = {"target": cell, "auxiliary": sample}
                 history, best_epoch = self._train(
                     model,
                     inputs,
-                    y_codes,
-                    weights,
+                    targets,
+                    {k: weights[k] for k in targets},
                     train,
                     valid,
                     rows=rows if streamed else None,
                     seed=seed,
                 )
-            self.classes_ = encoder.classes_
+            vars(self).update(target.fitted)
+            self.n_auxiliary_outputs_ = builder.get("auxiliary_outputs", 0)
+            self._auxiliary_1d = auxiliary_1d
             self.model_ = model
             self.history_ = history
             self.n_iter_ = len(history["loss"])
             self.best_epoch_ = best_epoch
         return self
 
-    def predict_proba(self, X: ArrayLike) -> np.ndarray:
-        """Probability of each class for each sample.
+    def _heads(self, target, targets, train, sample):
+        """Builder arguments, losses and loss weights of the output heads.
 
-        Parameters
-        ----------
-        X : array-like
-            Images or sequences with the per-sample shape seen in :meth:`fit`.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Class probabilities in the order of ``classes_``; rows sum to 1.
+        Regression targets are standardised by a fixed layer after their
+        linear head, and their mean squared error is divided by their
+        variance: training does not depend on the targets' units, and a
+        regression loss near 1 means no better than predicting the mean.
         """
-        check_is_fitted(self)
-        X = self._check_input(X, reset=False)
-        proba = self._forward(self._network_input(X)).astype(np.float64)
-        proba /= proba.sum(axis=1, keepdims=True)
-        return proba
-
-    def predict(self, X: ArrayLike) -> np.ndarray:
-        """Predicted class of each sample.
-
-        Parameters
-        ----------
-        X : array-like
-            Images or sequences with the per-sample shape seen in :meth:`fit`.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
-
-    def score(
-        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
-    ) -> float:
-        """Mean accuracy of :meth:`predict` on ``(X, y)``.
-
-        Parameters
-        ----------
-        X : array-like
-            Images or sequences with the per-sample shape seen in :meth:`fit`.
-
-        y : array-like of shape (n_samples,)
-            True labels.
-
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples in the mean.
-
-        Returns
-        -------
-        score : float
-            Fraction of samples classified correctly (weighted).
-        """
-        return super().score(X, y, sample_weight=sample_weight)
+        builder = {"n_outputs": target.n_outputs, **target.builder}
+        losses = {"target": target.loss}
+        loss_weights = {"target": 1.0}
+        if target.loss == "mean_squared_error":
+            mean, variance = _target_statistics(targets["target"][train], sample)
+            builder.update(output_mean=mean, output_variance=variance)
+            loss_weights["target"] = _inverse_scale(variance)
+        if "auxiliary" in targets:
+            auxiliary = targets["auxiliary"]
+            mean, variance = _target_statistics(auxiliary[train], sample)
+            builder.update(
+                auxiliary_outputs=len(mean),
+                auxiliary_mean=mean,
+                auxiliary_variance=variance,
+            )
+            losses["auxiliary"] = "mean_squared_error"
+            loss_weights["auxiliary"] = self.auxiliary_loss_weight * _inverse_scale(
+                variance
+            )
+        return builder, losses, loss_weights
 
     # -- steps of fit -------------------------------------------------------
 
     def _check_input(self, X, y="no_validation", *, reset):
         """Validate ``X`` (and ``y``); memory maps and tiles are not converted."""
+        y_rules = {
+            "multi_output": self._multi_output_y,
+            "y_numeric": is_regressor(self),
+        }
         if isinstance(X, TiledImages):
-            return check_tiled_input(self, X, y, reset=reset, max_ndim=self._max_ndim)
+            return check_tiled_input(
+                self, X, y, reset=reset, max_ndim=self._max_ndim, **y_rules
+            )
         return check_input(
             self,
             X,
@@ -326,6 +316,7 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
             reset=reset,
             dtype=None if _is_memory_map(X) else FLOAT_DTYPES,
             max_ndim=self._max_ndim,
+            **y_rules,
         )
 
     def _check_streamed_fit_params(self):
@@ -342,22 +333,29 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
             )
 
     def _training_weights(self, X, y, sample_weight):
-        """Per-sample weights (sample_weight times class_weight), new array."""
-        weights = (
+        """Weights of the samples, and of the target values: new arrays.
+
+        The second is the first times the class weights, with the shape of
+        ``y``: per-step labels are weighted one by one.
+        """
+        sample = (
             np.ones(len(y))
             if sample_weight is None
             else _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True
             )
         )
-        if self.class_weight is not None:
-            weights = weights * compute_sample_weight(self.class_weight, y)
-        if not np.any(weights > 0):
+        cell = sample
+        class_weight = getattr(self, "class_weight", None)
+        if class_weight is not None:
+            per_value = compute_sample_weight(class_weight, y.ravel())
+            cell = sample.reshape(-1, *[1] * (y.ndim - 1)) * per_value.reshape(y.shape)
+        if not np.any(cell > 0):
             raise ValueError(
                 "sample_weight (times class_weight) is zero for every sample: "
                 "there is nothing to train on."
             )
-        return weights
+        return sample, cell
 
     def _validation_fraction(self):
         """The fraction held out for validation, checked against early_stopping."""
@@ -370,19 +368,21 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
             )
         return self.validation_split
 
-    def _validation_split(self, y_codes, fraction, seed):
-        """Indices of training and validation samples: stratified, shuffled."""
-        everything = np.arange(len(y_codes))
+    def _validation_split(self, n_samples, stratify, fraction, seed):
+        """Indices of training and validation samples: shuffled, stratified
+        by the class labels ``stratify`` when given."""
+        everything = np.arange(n_samples)
         if fraction == 0:
             return everything, None
         rng = np.random.RandomState(seed)
-        try:
-            return train_test_split(
-                everything, test_size=fraction, stratify=y_codes, random_state=rng
-            )
-        except ValueError:
-            # Classes too small to stratify: a plain shuffled split.
-            return train_test_split(everything, test_size=fraction, random_state=rng)
+        if stratify is not None:
+            try:
+                return train_test_split(
+                    everything, test_size=fraction, stratify=stratify, random_state=rng
+                )
+            except ValueError:
+                pass  # classes too small to stratify: a plain shuffled split
+        return train_test_split(everything, test_size=fraction, random_state=rng)
 
     def _distribution_scope(self):
         """The ``tf.distribute`` scope the network is built and compiled in.
@@ -431,13 +431,22 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
         return callbacks
 
     def _train(
-        self, model, inputs, y_codes, weights, train, valid, *, rows=None, seed=None
+        self, model, inputs, targets, weights, train, valid, *, rows=None, seed=None
     ):
-        """Fit ``model``; with ``rows``, stream batches of ``inputs[rows]``."""
+        """Fit ``model``; with ``rows``, stream batches of ``inputs[rows]``.
+
+        ``targets`` and ``weights`` are dicts keyed by output ("target" and,
+        for a multi-task network, "auxiliary"); a single-output network gets
+        plain arrays.
+        """
         params = self.get_params(deep=False)
         callbacks = self._make_callbacks(params)
         routed = route_params(params, destination="fit", pass_filter=set(), strict=True)
-        uniform = np.all(weights == 1)
+        uniform = all(np.all(w == 1) for w in weights.values())
+        weights = None if uniform else _astype(weights, np.float32)
+        if len(targets) == 1:  # a single-output network: plain arrays
+            targets = targets["target"]
+            weights = None if weights is None else weights["target"]
         stopper = None
         if self.early_stopping:
             stopper = keras.callbacks.EarlyStopping(
@@ -450,22 +459,24 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
             callbacks.append(stopper)
         dtype = self._input_dtype()
         if rows is None:
-            whole = len(train) == len(y_codes)
+            whole = len(train) == len(inputs)
             data = {
                 "x": inputs if whole else inputs[train],
-                "y": y_codes if whole else y_codes[train],
-                "sample_weight": None if uniform else weights.astype(np.float32),
+                "y": targets if whole else _take(targets, train),
+                "sample_weight": weights,
                 "batch_size": self.batch_size,
                 "shuffle": self.shuffle,
             }
-            validation_data = None if valid is None else (inputs[valid], y_codes[valid])
+            validation_data = (
+                None if valid is None else (inputs[valid], _take(targets, valid))
+            )
         else:
             data = {
                 "x": _Batches(
                     inputs,
                     rows[train],
-                    y_codes[train],
-                    None if uniform else weights.astype(np.float32),
+                    _take(targets, train),
+                    weights,
                     self.batch_size,
                     dtype,
                     shuffle_seed=seed if self.shuffle else False,
@@ -474,7 +485,12 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
             validation_data = None
             if valid is not None:
                 validation_data = _Batches(
-                    inputs, rows[valid], y_codes[valid], None, self.batch_size, dtype
+                    inputs,
+                    rows[valid],
+                    _take(targets, valid),
+                    None,
+                    self.batch_size,
+                    dtype,
                 )
         fit_kwargs = {
             "epochs": self.epochs,
@@ -488,7 +504,8 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
                 callbacks=[*callbacks, _StopOnNonFiniteLoss()], **fit_kwargs
             )
         history = {
-            key: [float(v) for v in values] for key, values in result.history.items()
+            _HISTORY_NAMES.get(key, key): [float(v) for v in values]
+            for key, values in result.history.items()
         }
         if history["loss"] and not np.isfinite(history["loss"][-1]):
             raise ValueError(
@@ -540,16 +557,310 @@ class BaseNetworkClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator
             return self.model_.predict(inputs, batch_size=self.batch_size, verbose=0)
         chunk = max(1, _PREDICT_CHUNK_VALUES // int(np.prod(inputs.shape[1:])))
         # Converted chunk by chunk: a memory-mapped X is never copied whole.
-        return np.concatenate(
-            [
-                np.asarray(
-                    self.model_.predict_on_batch(
-                        inputs[start : start + chunk].astype(dtype, copy=False)
-                    )
-                )
-                for start in range(0, len(inputs), chunk)
-            ]
+        parts = [
+            self.model_.predict_on_batch(
+                inputs[start : start + chunk].astype(dtype, copy=False)
+            )
+            for start in range(0, len(inputs), chunk)
+        ]
+        if isinstance(parts[0], dict):  # a multi-task network
+            return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+        return np.concatenate(parts)
+
+    def _forward_target(self, X):
+        """Validate ``X`` and return the main head's output."""
+        check_is_fitted(self)
+        X = self._check_input(X, reset=False)
+        outputs = self._forward(self._network_input(X))
+        return outputs["target"] if isinstance(outputs, dict) else np.asarray(outputs)
+
+
+class _Target(NamedTuple):
+    """What a validated ``y`` becomes for training (see ``_encode_target``)."""
+
+    values: np.ndarray  # what Keras trains on: class codes or float targets
+    n_outputs: int
+    loss: str
+    metrics: list
+    builder: dict  # further arguments of the network builder
+    stratify: np.ndarray | None  # labels to stratify the validation split by
+    fitted: dict  # fitted attributes set when training succeeds
+
+
+class BaseNetworkClassifier(ClassifierMixin, BaseNetwork):
+    """Base class of the Keras classifiers; not for direct use.
+
+    A subclass whose network can label each step of a sequence sets
+    ``_multi_output_y = True``: a 2-D ``y`` then holds one label per step.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseNetwork._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "auxiliary_loss_weight": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = False
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        auxiliary_target: ArrayLike | None = None,
+    ) -> Self:
+        """Build the network and train it on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like
+            Training images or sequences; see the class documentation for the
+            accepted shapes. Any numeric dtype; ``uint8`` pixels are fine, the
+            network normalises its input. A NumPy memory map
+            (``np.load(path, mmap_mode="r")``) is streamed: batches are read
+            and converted one at a time, never the whole dataset.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_steps)
+            Class labels, of any type (ints, strings...). A 2-D ``y`` (one
+            label per step of each sequence) is for
+            :class:`CNNGRUSequenceClassifier` only; see its documentation.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples. They are rescaled to mean 1
+            (with ``class_weight`` applied), so their scale does not change the
+            effective learning rate; samples of weight 0 are left out.
+
+        auxiliary_target : array-like of shape (n_samples,) or \
+                (n_samples, n_auxiliary), default=None
+            A regression target (a number or a vector per sample) learnt
+            jointly with the classes by a second, linear head on the same
+            network, weighted by ``auxiliary_loss_weight`` (the seed's
+            multi-task learning); :meth:`predict_auxiliary` returns the head's
+            predictions. Cross-validation and grid search split it with the
+            samples, and a Pipeline routes it as ``clf__auxiliary_target``.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        return self._fit(X, y, sample_weight, auxiliary_target)
+
+    def _encode_target(self, y, input_shape):
+        y = self._per_step_labels(y, input_shape)
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y.ravel())
+        codes = encoder.transform(y.ravel()).reshape(y.shape).astype(np.int32)
+        return _Target(
+            values=codes,
+            n_outputs=len(encoder.classes_),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+            builder={"per_step": True} if y.ndim == 2 else {},
+            stratify=codes if codes.ndim == 1 else None,
+            fitted={
+                "classes_": encoder.classes_,
+                "n_outputs_": codes[0].size,
+                "_per_step": codes.ndim == 2,
+            },
         )
+
+    def _per_step_labels(self, y, input_shape):
+        """``y`` as 1-D labels or a ``(n, T)`` array of per-step labels."""
+        if y.ndim == 1:
+            return y
+        steps = input_shape[1]
+        if y.shape[1] == steps:
+            return y
+        if y.shape[1] == 1:  # scikit-learn's column vector
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected "
+                f"(the sequences have {steps} steps). Please change the shape of "
+                "y to (n_samples,), for example using ravel().",
+                DataConversionWarning,
+                stacklevel=4,
+            )
+            return y.ravel()
+        raise ValueError(
+            f"y has shape {y.shape}: a 2-D y holds one label per step, so it "
+            f"needs one column per step of the sequences ({steps}), or give "
+            "one label per sequence, of shape (n_samples,)."
+        )
+
+    def predict_proba(self, X: ArrayLike) -> np.ndarray | list[np.ndarray]:
+        """Probability of each class for each sample (or each step).
+
+        Parameters
+        ----------
+        X : array-like
+            Images or sequences with the per-sample shape seen in :meth:`fit`.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), or list of \
+                n_steps such arrays
+            Class probabilities in the order of ``classes_``; rows sum to 1.
+            Fitted on per-step labels, a list with one array per step, as
+            scikit-learn's multi-output classifiers return
+            (``np.stack(proba, axis=1)`` makes it one 3-D array).
+        """
+        proba = self._proba(X)
+        if not self._per_step:
+            return proba
+        return list(np.ascontiguousarray(proba.transpose(1, 0, 2)))
+
+    def _proba(self, X):
+        """Probabilities as an (n, n_classes) or (n, n_steps, n_classes) array."""
+        proba = self._forward_target(X).astype(np.float64)
+        proba /= proba.sum(axis=-1, keepdims=True)
+        return proba
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Predicted class of each sample (or each step).
+
+        Parameters
+        ----------
+        X : array-like
+            Images or sequences with the per-sample shape seen in :meth:`fit`.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_steps)
+            Labels from ``classes_``; one per step when fitted on per-step
+            labels.
+        """
+        proba = self._proba(X)  # checks that the classifier is fitted
+        return self.classes_[np.argmax(proba, axis=-1)]
+
+    def score(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
+        """Mean accuracy of :meth:`predict` on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like
+            Images or sequences with the per-sample shape seen in :meth:`fit`.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_steps)
+            True labels; one per step for a classifier fitted on per-step
+            labels.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the mean.
+
+        Returns
+        -------
+        score : float
+            Fraction of samples classified correctly (weighted). With per-step
+            labels, the mean per-step accuracy: the fraction of all steps of
+            all sequences labelled correctly, each sequence weighted by its
+            ``sample_weight``.
+        """
+        y_pred = self.predict(X)
+        y = np.asarray(y)
+        if y_pred.ndim == 1:
+            return accuracy_score(y, y_pred, sample_weight=sample_weight)
+        if y.shape != y_pred.shape:
+            raise ValueError(
+                f"y has shape {y.shape}, but the classifier labels each step: "
+                f"it predicts shape {y_pred.shape}."
+            )
+        correct = (y == y_pred).mean(axis=1)
+        return float(np.average(correct, weights=sample_weight))
+
+    def predict_auxiliary(self, X: ArrayLike) -> np.ndarray:
+        """Predictions of the auxiliary regression head.
+
+        Parameters
+        ----------
+        X : array-like
+            Images or sequences with the per-sample shape seen in :meth:`fit`.
+
+        Returns
+        -------
+        auxiliary : ndarray of shape (n_samples,) or (n_samples, n_auxiliary)
+            The head's output, in the units and shape of the
+            ``auxiliary_target`` given to :meth:`fit`.
+        """
+        check_is_fitted(self)
+        if not self.n_auxiliary_outputs_:
+            raise NotFittedError(
+                f"This {type(self).__name__} was fitted without auxiliary_target, "
+                "so it has no auxiliary head: call fit(X, y, auxiliary_target=...)."
+            )
+        X = self._check_input(X, reset=False)
+        outputs = self._forward(self._network_input(X))["auxiliary"]
+        outputs = outputs.astype(np.float64)
+        return outputs.ravel() if self._auxiliary_1d else outputs
+
+
+class BaseNetworkRegressor(RegressorMixin, BaseNetwork):
+    """Base class of the Keras regressors; not for direct use."""
+
+    _multi_output_y = True
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
+        """Build the network and train it on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like
+            Training images or sequences; see the class documentation for the
+            accepted shapes. Any numeric dtype; ``uint8`` pixels are fine, the
+            network normalises its input. A NumPy memory map is streamed, as
+            for the classifiers.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values, one number or one vector per sample, in any units:
+            they are standardised for training.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples, rescaled to mean 1; samples
+            of weight 0 are left out.
+
+        Returns
+        -------
+        self : object
+            The fitted regressor.
+        """
+        return self._fit(X, y, sample_weight)
+
+    def _encode_target(self, y, input_shape):
+        values = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        return _Target(
+            values=values,
+            n_outputs=values.shape[1],
+            loss="mean_squared_error",
+            metrics=[],
+            builder={"output_activation": "linear"},
+            stratify=None,
+            fitted={"n_outputs_": values.shape[1], "_y_1d": y.ndim == 1},
+        )
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Predicted target of each sample.
+
+        Parameters
+        ----------
+        X : array-like
+            Images or sequences with the per-sample shape seen in :meth:`fit`.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions (float64), in the shape of the ``y`` given to
+            :meth:`fit`.
+        """
+        y_pred = self._forward_target(X).astype(np.float64)
+        return y_pred.ravel() if self._y_1d else y_pred
 
 
 def _is_memory_map(X):
@@ -559,6 +870,8 @@ def _is_memory_map(X):
 
 class _Batches(keras.utils.PyDataset):
     """Batches of ``source[rows]`` read and converted one at a time.
+
+    ``y`` and ``weights`` are arrays, or dicts of arrays (one per output).
 
     For memory-mapped training data: only the current batch is ever in
     memory as floats. Rows within a batch are read in file order.
@@ -584,8 +897,8 @@ class _Batches(keras.utils.PyDataset):
         batch = batch[np.argsort(self.rows[batch])]  # read the file in order
         x = np.asarray(self.source[self.rows[batch]], dtype=self.dtype)
         if self.weights is None:
-            return x, self.y[batch]
-        return x, self.y[batch], self.weights[batch]
+            return x, _take(self.y, batch)
+        return x, _take(self.y, batch), _take(self.weights, batch)
 
     def on_epoch_end(self):
         if self.shuffle:
@@ -625,3 +938,31 @@ def _channel_statistics(inputs, rows, weights, chunk_values=2**18):
     mean = total / count
     variance = np.maximum(total_sq / count - mean**2, 0.0)
     return mean, variance
+
+
+# Keras prefixes the metrics of a multi-task network with the output's name.
+_HISTORY_NAMES = {"target_accuracy": "accuracy", "val_target_accuracy": "val_accuracy"}
+
+
+def _take(values, index):
+    """``values[index]``, for an array or a dict of arrays."""
+    if isinstance(values, dict):
+        return {key: value[index] for key, value in values.items()}
+    return values[index]
+
+
+def _astype(values, dtype):
+    return {key: value.astype(dtype) for key, value in values.items()}
+
+
+def _target_statistics(values, weights):
+    """Weighted mean and variance of each column of 2-D ``values`` (float64)."""
+    mean = np.average(values, axis=0, weights=weights)
+    variance = np.average((values - mean) ** 2, axis=0, weights=weights)
+    return mean, variance
+
+
+def _inverse_scale(variance):
+    """1 / the mean variance: the weight that makes a squared error unitless."""
+    scale = float(np.mean(variance))
+    return 1.0 / scale if scale > 0 else 1.0

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from numbers import Integral
 
 import numpy as np
+from sklearn.utils import check_array
 from sklearn.utils.validation import _check_y, check_consistent_length, validate_data
 
 FLOAT_DTYPES = (np.float32, np.float64)
@@ -82,7 +83,17 @@ def unchanged_on_error(estimator):
         raise
 
 
-def check_input(estimator, X, y="no_validation", *, reset, dtype, max_ndim):
+def check_input(
+    estimator,
+    X,
+    y="no_validation",
+    *,
+    reset,
+    dtype,
+    max_ndim,
+    multi_output=False,
+    y_numeric=False,
+):
     """Validate ``X`` (and ``y``) with scikit-learn and check the per-sample shape.
 
     At fit (``reset=True``) the per-sample shape ``X.shape[1:]`` is stored as
@@ -90,7 +101,8 @@ def check_input(estimator, X, y="no_validation", *, reset, dtype, max_ndim):
     Rejects sparse matrices, NaN/inf, complex and string data, empty arrays,
     1-D arrays, arrays with more than ``max_ndim`` dimensions, and ``y`` of
     another length than ``X``; ``y=None`` is an error for estimators that
-    require ``y``. Returns ``X``, or ``(X, y)`` when ``y`` is validated too.
+    require ``y``. ``multi_output`` and ``y_numeric`` are scikit-learn's rules
+    for ``y``. Returns ``X``, or ``(X, y)`` when ``y`` is validated too.
     """
     shape = getattr(X, "shape", None)
     if not reset and shape is not None and len(shape) > 2:
@@ -106,13 +118,25 @@ def check_input(estimator, X, y="no_validation", *, reset, dtype, max_ndim):
         allow_nd=True,
         dtype=dtype,
         ensure_all_finite=True,
+        **(
+            {"multi_output": multi_output, "y_numeric": y_numeric} if _with_y(y) else {}
+        ),
     )
     X = checked[0] if _with_y(y) else checked
     _check_shape(estimator, X, reset=reset, max_ndim=max_ndim)
     return checked
 
 
-def check_tiled_input(estimator, X, y="no_validation", *, reset, max_ndim):
+def check_tiled_input(
+    estimator,
+    X,
+    y="no_validation",
+    *,
+    reset,
+    max_ndim,
+    multi_output=False,
+    y_numeric=False,
+):
     """``check_input`` for an array-like whose values were validated already.
 
     For :class:`~skcnnrnn.tiling.TiledImages`: the tiler validated the images,
@@ -125,9 +149,32 @@ def check_tiled_input(estimator, X, y="no_validation", *, reset, max_ndim):
         vars(estimator).pop("feature_names_in_", None)
     if not _with_y(y):
         return X
-    y = _check_y(y, estimator=estimator)
+    y = _check_y(y, multi_output=multi_output, y_numeric=y_numeric, estimator=estimator)
     check_consistent_length(X, y)
     return X, y
+
+
+def check_auxiliary_target(auxiliary_target, n_samples):
+    """Validate a per-sample regression target: finite floats, 1-D or 2-D."""
+    try:
+        values = check_array(
+            auxiliary_target,
+            ensure_2d=False,
+            dtype=np.float64,
+            ensure_all_finite=True,
+            input_name="auxiliary_target",
+        )
+    except ValueError as error:
+        if "auxiliary_target" in str(error):
+            raise
+        raise ValueError(f"auxiliary_target is not valid: {error}") from error
+    if values.ndim not in (1, 2) or len(values) != n_samples:
+        raise ValueError(
+            "auxiliary_target must hold one number or one vector per sample, of "
+            f"shape ({n_samples},) or ({n_samples}, n_auxiliary); got shape "
+            f"{values.shape}."
+        )
+    return values
 
 
 def _with_y(y):

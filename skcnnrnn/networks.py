@@ -25,6 +25,11 @@ def build_cnn(
     input_mean=None,
     input_variance=None,
     output_activation="softmax",
+    output_mean=None,
+    output_variance=None,
+    auxiliary_outputs=0,
+    auxiliary_mean=None,
+    auxiliary_variance=None,
     dtype="float32",
     seed=None,
 ):
@@ -33,7 +38,9 @@ def build_cnn(
     ``Conv2D(f, kernel_size, relu) -> MaxPooling2D(pool_size)`` for each ``f`` in
     ``filters``, then ``Flatten -> Dense(dense_units, relu) -> Dropout(dropout)
     -> Dense(n_outputs, output_activation)``. With the defaults and
-    ``padding="valid"`` this is exactly the seed's network.
+    ``padding="valid"`` this is exactly the seed's network. With
+    ``auxiliary_outputs``, a second, linear head on the same features makes it
+    the seed's multi-task network (section 2.4).
 
     Parameters
     ----------
@@ -58,7 +65,20 @@ def build_cnn(
         Per-channel statistics for a leading ``Normalization`` layer; none when
         ``None``.
     output_activation : str, default="softmax"
-        Activation of the output layer.
+        Activation of the output layer ("linear" for regression).
+    output_mean, output_variance : array-like of shape (n_outputs,), default=None
+        Statistics of the targets: a fixed ``Normalization(invert=True)`` after
+        the output layer maps its standardised output to the targets' scale,
+        so a regression head starts at the right mean and spread. None for no
+        such layer.
+    auxiliary_outputs : int, default=0
+        Units of a second, linear output head on the shared features (the
+        seed's multi-task learning). When above 0 the model has two outputs,
+        a dict ``{"target": ..., "auxiliary": ...}``.
+    auxiliary_mean, auxiliary_variance : array-like of shape \
+            (auxiliary_outputs,), default=None
+        Statistics of the auxiliary targets, as ``output_mean`` and
+        ``output_variance`` are for the main output.
     dtype : str, default="float32"
         Keras dtype policy of the layers ("float32", "float64",
         "mixed_float16", "mixed_bfloat16"). The output layer always computes
@@ -86,7 +106,19 @@ def build_cnn(
         dtype=dtype,
     )(x)
     x = layers.Dropout(dropout, seed=seeds.next(), dtype=dtype)(x)
-    outputs = _head(x, n_outputs, output_activation, dtype, seeds)
+    outputs = _head(
+        x, n_outputs, output_activation, output_mean, output_variance, dtype, seeds
+    )
+    if auxiliary_outputs:
+        outputs = _with_auxiliary(
+            outputs,
+            x,
+            auxiliary_outputs,
+            auxiliary_mean,
+            auxiliary_variance,
+            dtype,
+            seeds,
+        )
     return keras.Model(inputs, outputs, name="cnn")
 
 
@@ -102,7 +134,13 @@ def build_cnn_gru(
     padding="same",
     input_mean=None,
     input_variance=None,
+    per_step=False,
     output_activation="softmax",
+    output_mean=None,
+    output_variance=None,
+    auxiliary_outputs=0,
+    auxiliary_mean=None,
+    auxiliary_variance=None,
     dtype="float32",
     seed=None,
 ):
@@ -111,7 +149,10 @@ def build_cnn_gru(
     Every layer of the convolution blocks is wrapped in ``TimeDistributed`` so
     the same CNN encodes each frame, then ``TimeDistributed(Flatten) ->
     GRU(gru_units) -> Dropout(dropout) -> Dense(n_outputs, output_activation)``:
-    one prediction per sequence.
+    one prediction per sequence. With ``per_step=True`` it is the seed's
+    labelling network instead: ``GRU(gru_units, return_sequences=True) ->
+    Dropout(dropout) -> TimeDistributed(Dense(n_outputs, output_activation))``,
+    one prediction per step, each from the frames up to that step.
 
     Parameters
     ----------
@@ -133,8 +174,14 @@ def build_cnn_gru(
         Padding of convolutions and pooling, see :func:`build_cnn`.
     input_mean, input_variance : array-like of shape (channels,), default=None
         Per-channel statistics for a leading ``Normalization`` layer.
-    output_activation : str, default="softmax"
-        Activation of the output layer.
+    per_step : bool, default=False
+        One output per step (``(steps, n_outputs)`` per sequence) rather than
+        one per sequence.
+    output_activation, output_mean, output_variance : see :func:`build_cnn`
+        The output layer's activation and target statistics.
+    auxiliary_outputs, auxiliary_mean, auxiliary_variance : see :func:`build_cnn`
+        A second, linear head, one output per sequence: it reads the GRU's
+        last state, also when ``per_step`` is True.
     dtype : str, default="float32"
         Keras dtype policy of the layers, see :func:`build_cnn`.
     seed : int, default=None
@@ -157,10 +204,35 @@ def build_cnn_gru(
         kernel_initializer=seeds.glorot(),
         recurrent_initializer=seeds.orthogonal(),
         seed=seeds.next(),
+        return_sequences=per_step,
+        return_state=per_step,  # the last state feeds an auxiliary head
         dtype=dtype,
     )(x)
+    if per_step:
+        x, last = x
     x = layers.Dropout(dropout, seed=seeds.next(), dtype=dtype)(x)
-    outputs = _head(x, n_outputs, output_activation, dtype, seeds)
+    outputs = _head(
+        x,
+        n_outputs,
+        output_activation,
+        output_mean,
+        output_variance,
+        dtype,
+        seeds,
+        per_step=per_step,
+    )
+    if auxiliary_outputs:
+        if per_step:  # the auxiliary target is per sequence: the last state
+            last = layers.Dropout(dropout, seed=seeds.next(), dtype=dtype)(last)
+        outputs = _with_auxiliary(
+            outputs,
+            last if per_step else x,
+            auxiliary_outputs,
+            auxiliary_mean,
+            auxiliary_variance,
+            dtype,
+            seeds,
+        )
     return keras.Model(inputs, outputs, name="cnn_gru")
 
 
@@ -219,15 +291,30 @@ def _normalize(inputs, mean, variance, dtype):
     )(inputs)
 
 
-def _head(x, n_outputs, activation, dtype, seeds):
+def _head(x, n_outputs, activation, mean, variance, dtype, seeds, per_step=False):
     # Mixed precision computes the head in float32 so softmax stays accurate.
     head_dtype = "float64" if dtype == "float64" else "float32"
-    return layers.Dense(
+    dense = layers.Dense(
         n_outputs,
         activation=activation,
         kernel_initializer=seeds.glorot(),
         dtype=head_dtype,
+    )
+    x = (layers.TimeDistributed(dense, dtype=head_dtype) if per_step else dense)(x)
+    if mean is None:
+        return x
+    return layers.Normalization(
+        axis=-1,
+        mean=np.asarray(mean, dtype=np.float64),
+        variance=np.asarray(variance, dtype=np.float64),
+        invert=True,
+        dtype=head_dtype,
     )(x)
+
+
+def _with_auxiliary(outputs, features, n_outputs, mean, variance, dtype, seeds):
+    auxiliary = _head(features, n_outputs, "linear", mean, variance, dtype, seeds)
+    return {"target": outputs, "auxiliary": auxiliary}
 
 
 class _Seeds:

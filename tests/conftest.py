@@ -10,3 +10,32 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Lets scikit-learn run its array API check (numpy namespace) instead of
 # skipping it; must be set before SciPy is imported.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import numpy as np  # noqa: E402  (after the environment above)
+import pytest  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def digit_tasks():
+    """scikit-learn's digits with the targets of the per-step and multi-task tests.
+
+    - ``images`` (n, 8, 8) and ``labels`` (the digit);
+    - ``strip_labels`` (n, 4): each 2 x 8 row strip's ink is low, medium or
+      high (0, 1, 2: tertiles over all strips), one label per step of the
+      ``PatchTiler(patch_size=(2, 8))`` sequence;
+    - ``ink`` (n,): the ink mass of each digit (sum of its pixels), and
+      ``halves`` (n, 2): the ink of its top and bottom halves.
+    """
+    digits = load_digits()
+    images = digits.images
+    strips = images.reshape(len(images), 4, 16).sum(axis=2)
+    strip_labels = np.digitize(strips, np.quantile(strips, [1 / 3, 2 / 3]))
+    halves = images.reshape(len(images), 2, 32).sum(axis=2)
+    return {
+        "images": images,
+        "labels": digits.target,
+        "strip_labels": strip_labels,
+        "ink": images.sum(axis=(1, 2)),
+        "halves": halves,
+    }

@@ -12,23 +12,40 @@ from scipy import sparse
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from skcnnrnn import CNNClassifier, CNNGRUSequenceClassifier, PatchTiler
+from skcnnrnn import (
+    CNNClassifier,
+    CNNGRUSequenceClassifier,
+    CNNGRUSequenceRegressor,
+    CNNRegressor,
+    PatchTiler,
+)
 
 N = 12
-SHAPES = {"tiler": (N, 8, 8, 3), "cnn": (N, 8, 8, 3), "gru": (N, 3, 8, 8, 3)}
+SHAPES = {
+    "tiler": (N, 8, 8, 3),
+    "cnn": (N, 8, 8, 3),
+    "gru": (N, 3, 8, 8, 3),
+    "cnn_reg": (N, 8, 8, 3),
+    "gru_reg": (N, 3, 8, 8, 3),
+}
+SMALL_CNN = {"filters": (2,), "dense_units": 4, "epochs": 1, "random_state": 0}
+SMALL_GRU = {"filters": (2,), "gru_units": 4, "epochs": 1, "random_state": 0}
 ESTIMATORS = {
     "tiler": PatchTiler(patch_size=4, output_size=(5, 5)),
-    "cnn": CNNClassifier(filters=(2,), dense_units=4, epochs=1, random_state=0),
-    "gru": CNNGRUSequenceClassifier(
-        filters=(2,), gru_units=4, epochs=1, random_state=0
-    ),
+    "cnn": CNNClassifier(**SMALL_CNN),
+    "gru": CNNGRUSequenceClassifier(**SMALL_GRU),
+    "cnn_reg": CNNRegressor(**SMALL_CNN),
+    "gru_reg": CNNGRUSequenceRegressor(**SMALL_GRU),
 }
+CLASSIFIERS = ["cnn", "gru"]
+REGRESSORS = ["cnn_reg", "gru_reg"]
 ERRORS = (ValueError, TypeError, NotFittedError)
 
 
 def good_data(kind):
     rng = np.random.default_rng(0)
-    return rng.random(SHAPES[kind], dtype=np.float32), np.arange(N) % 2
+    y = np.arange(N) % 2
+    return rng.random(SHAPES[kind], dtype=np.float32), y * 1.5 if "reg" in kind else y
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +102,13 @@ OTHER_SHAPE = [
 
 
 def methods(kind):
-    return ["transform"] if kind == "tiler" else ["predict", "predict_proba", "score"]
+    if kind == "tiler":
+        return ["transform"]
+    return (
+        ["predict", "score"]
+        if kind in REGRESSORS
+        else ["predict", "predict_proba", "score"]
+    )
 
 
 def call(estimator, method, X, y):
@@ -130,18 +153,67 @@ BAD_Y = [
     ("too short", lambda y: y[:-1], "inconsistent numbers of samples"),
     ("NaN", lambda y: np.where(y == 0, np.nan, 1.0), "NaN"),
     ("continuous", lambda y: y + np.linspace(0, 0.5, len(y)), "continuous"),
-    ("2-D", lambda y: np.stack([y, y, y], axis=1), "multi|1d|shape"),
+    # 4 columns: neither one label per step (3 steps) nor a column vector.
+    ("2-D", lambda y: np.stack([y] * 4, axis=1), "1d|one column per step"),
+]
+BAD_REGRESSION_Y = [
+    ("too short", lambda y: y[:-1], "inconsistent numbers of samples"),
+    ("NaN", lambda y: np.where(y == 0, np.nan, 1.0), "NaN"),
+    ("inf", lambda y: np.where(y == 0, np.inf, 1.0), "infinity"),
+    ("strings", lambda y: y.astype(str).astype(object), "convert|float"),
+    ("3-D", lambda y: y.reshape(-1, 1, 1), "dim 3|3-D|dimension"),
 ]
 
 
-@pytest.mark.parametrize("kind", ["cnn", "gru"])
-@pytest.mark.parametrize("name, make, match", BAD_Y, ids=[c[0] for c in BAD_Y])
-def test_bad_y(fitted, kind, name, make, match):
+@pytest.mark.parametrize(
+    "kind, make, match",
+    [
+        pytest.param(kind, make, match, id=f"{kind}-{name}")
+        for kinds, cases in [(CLASSIFIERS, BAD_Y), (REGRESSORS, BAD_REGRESSION_Y)]
+        for kind in kinds
+        for name, make, match in cases
+    ],
+)
+def test_bad_y(fitted, kind, make, match):
     X, y = good_data(kind)
     assert_clean_error(fitted[kind], "fit", X, make(y), match)
 
 
-@pytest.mark.parametrize("kind", ["cnn", "gru"])
+BAD_AUXILIARY = [
+    ("too short", np.ones(N - 1), "auxiliary_target"),
+    ("NaN", np.r_[np.nan, np.ones(N - 1)], "auxiliary_target"),
+    ("inf", np.r_[np.inf, np.ones(N - 1)], "auxiliary_target"),
+    ("strings", np.array(["ink"] * N, dtype=object), "auxiliary_target"),
+    ("3-D", np.ones((N, 2, 2)), "auxiliary_target"),
+    ("scalar", 1.0, "auxiliary_target"),
+]
+
+
+@pytest.mark.parametrize("kind", CLASSIFIERS)
+@pytest.mark.parametrize(
+    "auxiliary, match",
+    [c[1:] for c in BAD_AUXILIARY],
+    ids=[c[0] for c in BAD_AUXILIARY],
+)
+def test_bad_auxiliary_target(fitted, kind, auxiliary, match):
+    X, y = good_data(kind)
+    estimator = fitted[kind]
+    before = dict(vars(estimator))
+    with pytest.raises(ValueError, match=match):
+        estimator.fit(X, y, auxiliary_target=auxiliary)
+    assert all(vars(estimator)[k] is before[k] for k in before)
+
+
+@pytest.mark.parametrize("kind", CLASSIFIERS)
+def test_predict_auxiliary_without_auxiliary_head(fitted, kind):
+    X, y = good_data(kind)
+    with pytest.raises(NotFittedError, match="auxiliary_target"):
+        fitted[kind].predict_auxiliary(X)
+    with pytest.raises(NotFittedError):
+        clone(fitted[kind]).predict_auxiliary(X)
+
+
+@pytest.mark.parametrize("kind", [*CLASSIFIERS, *REGRESSORS])
 @pytest.mark.parametrize(
     "weights, match",
     [
@@ -197,6 +269,20 @@ BAD_PARAMS = {
         ({"batch_size": -5}, "batch_size"),
         ({"pool_size": (0, 2)}, "pool_size"),
         ({"class_weight": "sometimes"}, "class_weight"),
+        ({"auxiliary_loss_weight": -0.5}, "auxiliary_loss_weight"),
+    ],
+    "cnn_reg": [
+        ({"epochs": 0}, "epochs"),
+        ({"dense_units": 0}, "dense_units"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"image_shape": (8, 9)}, "image_shape"),
+        ({"early_stopping": True, "validation_split": 0.0}, "validation_split"),
+    ],
+    "gru_reg": [
+        ({"gru_units": 0}, "gru_units"),
+        ({"frame_shape": (8, 9, 3)}, "frame_shape"),
+        ({"learning_rate": -1.0}, "learning_rate"),
+        ({"optimizer": "adamm"}, "adamm"),
     ],
 }
 

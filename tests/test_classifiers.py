@@ -368,7 +368,7 @@ def test_validation_split_is_stratified_and_shuffled():
     X, y = small_images(n=40)
     order = np.argsort(y, kind="stable")
     clf = CNNClassifier(validation_split=0.5, **FAST)
-    train, valid = clf._validation_split(y[order], 0.5, seed=0)
+    train, valid = clf._validation_split(len(y), y[order], 0.5, seed=0)
     assert np.bincount(y[order][valid]).tolist() == [10, 10]
     assert len(np.intersect1d(train, valid)) == 0
 

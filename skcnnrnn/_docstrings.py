@@ -1,0 +1,227 @@
+"""The numpydoc text shared by the estimators' docstrings, written once.
+
+``docstring(template, kind)`` fills ``%(cnn)s`` or ``%(cnn_gru)s`` (the
+architecture's parameters), ``%(training)s`` and ``%(attributes)s`` in a class
+docstring, for a "classifier" or a "regressor".
+"""
+
+TRAINING_PARAMETERS = """
+    padding : {"same", "valid"}, default="same"
+        Padding of the convolutions and poolings. "same" lets images as small as
+        1 x 1 (a flat row of 1 x F) go through every block; "valid" is Keras'
+        default and the seed article's exact network, which needs images large
+        enough to survive each block.
+
+    optimizer : str or keras.optimizers.Optimizer, default="adam"
+        Keras optimizer: a name ("adam", "sgd", "rmsprop", "adamw", ...), an
+        optimizer class, or an instance (copied for each fit; its own learning
+        rate is used). Further arguments are routed with the ``optimizer__``
+        prefix, e.g. ``optimizer__beta_1=0.8``.
+
+    learning_rate : float, default=1e-3
+        Learning rate of the optimizer when given by name or class.
+
+    epochs : int, default=10
+        Number of passes over the training data.
+
+    batch_size : int, default=32
+        Number of samples per gradient update.
+
+    validation_split : float in [0, 1) or None, default=None
+        Fraction of the training data held out to report ``val_loss`` and
+        ``val_accuracy`` (classifiers) in ``history_`` each epoch and, with
+        ``early_stopping``, to decide when to stop. The split is shuffled,
+        stratified by class for one label per sample (unlike Keras'
+        ``validation_split``, which takes the last rows unshuffled), and seeded
+        by ``random_state``. None holds out 0.1 when ``early_stopping`` is True
+        (MLPClassifier's ``validation_fraction``) and nothing otherwise.
+
+    early_stopping : bool, default=False
+        Stop training when the validation loss has not improved by at least
+        ``tol`` for ``n_iter_no_change`` epochs, and keep the weights of the
+        epoch with the lowest validation loss (``best_epoch_``), as
+        MLPClassifier's ``early_stopping`` does. Needs ``validation_split``
+        above 0 (or None).
+
+    n_iter_no_change : int, default=10
+        Epochs without improvement of the validation loss after which
+        ``early_stopping`` stops training (Keras' ``patience``).
+
+    tol : float, default=1e-4
+        Smallest decrease of the validation loss that counts as an improvement
+        for ``early_stopping``.
+
+    shuffle : bool, default=True
+        Whether to shuffle the training data before each epoch.
+
+    callbacks : list of keras.callbacks.Callback, default=None
+        Keras callbacks run during training (classes are instantiated with
+        parameters routed by ``callbacks__``).
+
+%(classifier)s    dtype : {"float32", "float64", "mixed_float16", "mixed_bfloat16"}, \
+            default="float32"
+        Keras dtype policy of the network. "float64" is slow but exact enough
+        for equivalence tests; the mixed policies speed up training on GPUs.
+
+    verbose : int, default=0
+        0 is silent, 1 shows Keras' progress bar, 2 one line per epoch.
+
+    distribution : "mirrored", tf.distribute.Strategy or None, default=None
+        Train one model on several devices with TensorFlow's distribution
+        strategies. "mirrored" uses ``tf.distribute.MirroredStrategy()``: every
+        GPU of the machine (the CPU when there is none), each batch split
+        between them. A strategy instance is used as given, e.g. a
+        ``MirroredStrategy`` over chosen devices or a
+        ``MultiWorkerMirroredStrategy`` across machines. None trains on
+        TensorFlow's default device. ``batch_size`` is the global batch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout, shuffling and the validation
+        split. With an int, refitting gives identical predictions, in this and
+        in other processes. The global Python, NumPy, TensorFlow and Keras
+        random state is restored after ``fit``.
+
+    **kwargs : dict
+        Routed parameters in scikeras' style: ``optimizer__*``, ``fit__*``
+        (extra arguments of ``keras.Model.fit``; not ``batch_size``,
+        ``shuffle`` or ``sample_weight`` when ``X`` is a memory map or
+        :class:`TiledImages`, which skcnnrnn batches itself) and
+        ``callbacks__*``.
+"""
+
+CONV_PARAMETERS = """
+    kernel_size : int or tuple of (int, int), default=3
+        Size of the convolution kernels.
+
+    pool_size : int or tuple of (int, int), default=2
+        Window and stride of the max-pooling after each convolution.
+"""
+
+
+CNN_PARAMETERS = """
+    filters : int or tuple of int, default=(16, 32)
+        Filters of each convolution block (one block per entry).
+
+%(conv)s
+
+    dense_units : int, default=128
+        Units of the hidden dense layer.
+
+    dropout : float in [0, 1), default=0.5
+        Dropout rate before the output layer.
+
+    image_shape : tuple of (int, int) or (int, int, int), default=None
+        ``(height, width)`` or ``(height, width, channels)`` that each row of a
+        2-D ``X`` is reshaped to. For 3-D and 4-D input it must match, if given.
+"""
+
+CNN_GRU_PARAMETERS = """
+    filters : int or tuple of int, default=(32,)
+        Filters of each per-frame convolution block; ``()`` feeds the flattened
+        frames straight to the GRU.
+
+%(conv)s
+
+    gru_units : int, default=128
+        Units of the GRU.
+
+    dropout : float in [0, 1), default=0.5
+        Dropout rate after the GRU.
+
+    frame_shape : tuple of (int, int) or (int, int, int), default=None
+        ``(height, width)`` or ``(height, width, channels)`` of one frame, used
+        to reshape 2-D and 3-D ``X``; for 4-D and 5-D input it must match.
+"""
+
+CLASSIFIER_PARAMETERS = """
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, as in scikit-learn: ``{label: weight}`` or
+        "balanced". Multiplied into ``sample_weight`` (with per-step labels,
+        into the weight of each step); the caller's arrays are never modified.
+
+    auxiliary_loss_weight : float >= 0, default=0.5
+        Weight of the auxiliary regression head's loss when ``fit`` is given an
+        ``auxiliary_target`` (the seed's multi-task learning); the
+        classification loss has weight 1. The auxiliary loss is the mean
+        squared error divided by the target's variance (averaged over its
+        columns), so the weight does not depend on the target's units. Unused
+        without an auxiliary target.
+
+"""
+
+FITTED_ATTRIBUTES = """
+    Attributes
+    ----------
+    model_ : keras.Model
+        The trained Keras network. Its first layer is a ``Normalization``
+        adapted on the training data, so it takes raw pixels.
+
+    history_ : dict of str to list of float
+        Per-epoch ``loss`` (and ``val_loss`` with ``validation_split``), as
+        Keras reports them, plus %(history)s
+
+%(target_attributes)s
+
+    n_iter_ : int
+        Number of epochs trained.
+
+    best_epoch_ : int
+        Index in ``history_`` of the epoch whose weights ``model_`` holds: with
+        ``early_stopping``, the last epoch that improved ``val_loss`` by more
+        than ``tol`` (the best one); otherwise the last epoch.
+
+    input_shape_ : tuple of int
+        Per-sample shape of ``X`` seen in :meth:`fit`; prediction requires the
+        same.
+
+    n_features_in_ : int
+        ``X.shape[1]`` seen in :meth:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names, when ``X`` is a DataFrame with string column names.
+"""
+
+_KINDS = {
+    "classifier": {
+        "classifier": CLASSIFIER_PARAMETERS.lstrip("\n"),
+        "history": """``accuracy`` (``val_accuracy``). With an
+        ``auxiliary_target``, ``loss`` is the weighted total and
+        ``target_loss`` and ``auxiliary_loss`` its parts.""",
+        "target_attributes": """    classes_ : ndarray of shape (n_classes,)
+        Class labels (shared by every step with per-step labels).
+
+    n_outputs_ : int
+        1 for one label per sample; the number of steps when fitted on
+        per-step labels.
+
+    n_auxiliary_outputs_ : int
+        Outputs of the auxiliary regression head; 0 when fitted without
+        ``auxiliary_target``.""",
+    },
+    "regressor": {
+        "classifier": "",
+        "history": """nothing else. The loss is the mean squared
+        error divided by the variance of the training targets (averaged over
+        outputs): about ``1 - R^2`` on the training data, whatever the units.""",
+        "target_attributes": """    n_outputs_ : int
+        Number of targets: 1 for a 1-D ``y``, ``y.shape[1]`` otherwise.""",
+    },
+}
+
+
+def docstring(template, kind):
+    """Fill a class docstring ``template`` for a "classifier" or "regressor"."""
+    parts = _KINDS[kind]
+    attributes = FITTED_ATTRIBUTES.strip("\n")
+    for key in ("history", "target_attributes"):
+        attributes = attributes.replace(f"%({key})s", parts[key])
+    training = TRAINING_PARAMETERS.strip("\n").replace(
+        "%(classifier)s", parts["classifier"]
+    )
+    return (
+        template.replace("%(cnn)s", CNN_PARAMETERS.strip("\n"))
+        .replace("%(cnn_gru)s", CNN_GRU_PARAMETERS.strip("\n"))
+        .replace("%(conv)s", CONV_PARAMETERS.strip("\n"))
+        .replace("%(training)s", training)
+        .replace("%(attributes)s", attributes)
+    )
