@@ -834,7 +834,10 @@ class BaseNetworkRegressor(RegressorMixin, BaseNetwork):
         return self._fit(X, y, sample_weight)
 
     def _encode_target(self, y, input_shape):
-        values = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        try:
+            values = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"y must hold numbers for a regressor: {error}") from None
         return _Target(
             values=values,
             n_outputs=values.shape[1],

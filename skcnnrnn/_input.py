@@ -164,10 +164,10 @@ def check_auxiliary_target(auxiliary_target, n_samples):
             ensure_all_finite=True,
             input_name="auxiliary_target",
         )
-    except ValueError as error:
+    except (ValueError, TypeError) as error:
         if "auxiliary_target" in str(error):
             raise
-        raise ValueError(f"auxiliary_target is not valid: {error}") from error
+        raise type(error)(f"auxiliary_target is not valid: {error}") from error
     if values.ndim not in (1, 2) or len(values) != n_samples:
         raise ValueError(
             "auxiliary_target must hold one number or one vector per sample, of "

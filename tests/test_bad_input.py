@@ -160,7 +160,8 @@ BAD_REGRESSION_Y = [
     ("too short", lambda y: y[:-1], "inconsistent numbers of samples"),
     ("NaN", lambda y: np.where(y == 0, np.nan, 1.0), "NaN"),
     ("inf", lambda y: np.where(y == 0, np.inf, 1.0), "infinity"),
-    ("strings", lambda y: y.astype(str).astype(object), "convert|float"),
+    ("strings", lambda y: np.where(y > 0, "high", "low").astype(object), "float"),
+    ("str dtype", lambda y: np.where(y > 0, "high", "low"), "y must hold numbers"),
     ("3-D", lambda y: y.reshape(-1, 1, 1), "dim 3|3-D|dimension"),
 ]
 
@@ -199,7 +200,7 @@ def test_bad_auxiliary_target(fitted, kind, auxiliary, match):
     X, y = good_data(kind)
     estimator = fitted[kind]
     before = dict(vars(estimator))
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ERRORS, match=match):
         estimator.fit(X, y, auxiliary_target=auxiliary)
     assert all(vars(estimator)[k] is before[k] for k in before)
 

@@ -89,3 +89,72 @@ def test_dtype_policy_keeps_a_float_head(dtype):
     assert model.layers[-1].compute_dtype == (
         "float64" if dtype == "float64" else "float32"
     )
+
+
+def test_per_step_cnn_gru_with_valid_padding_is_the_seed_network():
+    # Section 3.5 exactly: return_sequences=True and a TimeDistributed head.
+    seed = keras.Sequential(
+        [
+            keras.Input((6, 28, 28, 3)),
+            layers.TimeDistributed(layers.Conv2D(32, (3, 3), activation="relu")),
+            layers.TimeDistributed(layers.MaxPooling2D(pool_size=(2, 2))),
+            layers.TimeDistributed(layers.Flatten()),
+            layers.GRU(units=128, return_sequences=True),
+            layers.Dropout(rate=0.5),
+            layers.TimeDistributed(layers.Dense(units=10, activation="softmax")),
+        ]
+    )
+    ours = build_cnn_gru((6, 28, 28, 3), 10, padding="valid", per_step=True)
+    assert _trainable_layers(ours) == _trainable_layers(seed)
+    assert ours.output_shape == seed.output_shape == (None, 6, 10)
+    assert [type(x).__name__ for x in _unwrap(ours)] == [
+        type(x).__name__ for x in _unwrap(seed)
+    ]
+
+
+def test_per_step_outputs_depend_only_on_earlier_steps():
+    model = build_cnn_gru((5, 3, 3, 1), 4, per_step=True, seed=0)
+    x = np.random.default_rng(0).random((2, 5, 3, 3, 1), dtype=np.float32)
+    changed = x.copy()
+    changed[:, 3:] += 1.0  # only the last two steps
+    before, after = model.predict_on_batch(x), model.predict_on_batch(changed)
+    np.testing.assert_array_equal(before[:, :3], after[:, :3])
+    assert not np.allclose(before[:, 3:], after[:, 3:])
+
+
+@pytest.mark.parametrize("per_step", [False, True])
+def test_auxiliary_head_is_a_second_linear_output(per_step):
+    model = build_cnn_gru(
+        (4, 3, 3, 1),
+        5,
+        per_step=per_step,
+        auxiliary_outputs=2,
+        auxiliary_mean=[100.0, -3.0],
+        auxiliary_variance=[1e4, 1.0],
+        seed=0,
+    )
+    out = model.predict_on_batch(np.zeros((7, 4, 3, 3, 1), np.float32))
+    assert set(out) == {"target", "auxiliary"}
+    assert out["target"].shape == ((7, 4, 5) if per_step else (7, 5))
+    assert out["auxiliary"].shape == (7, 2)
+    cnn = build_cnn((6, 6, 1), 3, auxiliary_outputs=1, seed=0)
+    shapes = {name: tuple(tensor.shape) for name, tensor in cnn.output.items()}
+    assert shapes == {"target": (None, 3), "auxiliary": (None, 1)}
+
+
+def test_output_statistics_map_the_head_to_the_target_scale():
+    plain = build_cnn((6, 6, 1), 2, output_activation="linear", seed=0)
+    scaled = build_cnn(
+        (6, 6, 1),
+        2,
+        output_activation="linear",
+        output_mean=[50.0, -1.0],
+        output_variance=[400.0, 0.25],
+        seed=0,
+    )
+    x = np.random.default_rng(0).random((3, 6, 6, 1), dtype=np.float32)
+    np.testing.assert_allclose(
+        scaled.predict_on_batch(x),
+        plain.predict_on_batch(x) * [20.0, 0.5] + [50.0, -1.0],
+        rtol=1e-5,
+    )
