@@ -1,4 +1,4 @@
-"""The scikit-learn contract of the Keras classifiers, owned in one place.
+"""The scikit-learn contract of the Keras estimators, owned in one place.
 
 scikeras still does the Keras plumbing: routing of ``optimizer__*``,
 ``fit__*`` and ``callbacks__*`` parameters and building optimizers and
@@ -228,6 +228,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
                 with self._distribution_scope():
                     model = self._build_network(
                         inputs.shape[1:],
+                        target.n_outputs,
                         input_mean=mean,
                         input_variance=variance,
                         seed=seed,
@@ -276,7 +277,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
         variance: training does not depend on the targets' units, and a
         regression loss near 1 means no better than predicting the mean.
         """
-        builder = {"n_outputs": target.n_outputs, **target.builder}
+        builder = dict(target.builder)
         losses = {"target": target.loss}
         loss_weights = {"target": 1.0}
         if target.loss == "mean_squared_error":
@@ -864,6 +865,30 @@ class BaseNetworkRegressor(RegressorMixin, BaseNetwork):
         """
         y_pred = self._forward_target(X).astype(np.float64)
         return y_pred.ravel() if self._y_1d else y_pred
+
+    def score(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
+        """Coefficient of determination R² of :meth:`predict` on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like
+            Images or sequences with the per-sample shape seen in :meth:`fit`.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True targets.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        score : float
+            R² (1 is perfect, 0 is predicting the mean), averaged uniformly
+            over outputs, as scikit-learn's regressors score.
+        """
+        return super().score(X, y, sample_weight=sample_weight)
 
 
 def _is_memory_map(X):

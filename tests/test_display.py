@@ -9,6 +9,7 @@ from sklearn.pipeline import Pipeline
 from skcnnrnn import (
     CNNClassifier,
     CNNGRUSequenceClassifier,
+    CNNRegressor,
     PatchTiler,
     TrainingHistoryDisplay,
 )
@@ -87,3 +88,18 @@ def test_pipeline_and_unfitted_estimators():
 def test_history_without_loss_is_an_error():
     with pytest.raises(ValueError, match="loss"):
         TrainingHistoryDisplay(history={}).plot()
+
+
+def test_regressor_and_multitask_histories():
+    X, y = data()
+    regressor = CNNRegressor(epochs=3, validation_split=0.25, random_state=0)
+    display = TrainingHistoryDisplay.from_estimator(regressor.fit(X, y * 2.0))
+    assert set(display.lines_) == {"loss", "val_loss"}
+    np.testing.assert_allclose(
+        display.lines_["val_loss"].get_ydata(), regressor.history_["val_loss"]
+    )
+    multitask = CNNClassifier(epochs=3, validation_split=0.25, random_state=0)
+    multitask.fit(X, y, auxiliary_target=X.mean(axis=(1, 2)))
+    display = TrainingHistoryDisplay.from_estimator(multitask)
+    assert {"loss", "accuracy", "val_accuracy"} <= set(display.lines_)
+    assert "val_auxiliary_loss" in multitask.history_

@@ -30,12 +30,18 @@ def test_docs_build_with_gallery_figures(tmp_path):
     assert result.returncode == 0, result.stderr[-4000:]
     pages = {p.name for p in (out / "auto_examples").glob("plot_*.html")}
     assert pages == {p.stem + ".html" for p in (ROOT / "examples").glob("plot_*.py")}
-    assert len(pages) >= 4
+    assert len(pages) >= 5
     figures = list((out / "_images").glob("sphx_glr_plot_*.png"))
     assert len(figures) >= 3, figures
     for page in ("getting_started", "user_guide", "api", "performance", "changelog"):
         assert (out / f"{page}.html").exists(), page
     api = {p.name for p in (out / "generated").glob("*.html")}
-    for name in ("PatchTiler", "CNNClassifier", "CNNGRUSequenceClassifier"):
+    for name in (
+        "PatchTiler",
+        "CNNClassifier",
+        "CNNGRUSequenceClassifier",
+        "CNNRegressor",
+        "CNNGRUSequenceRegressor",
+    ):
         assert f"skcnnrnn.{name}.html" in api
     assert "skcnnrnn.TrainingHistoryDisplay.html" in api

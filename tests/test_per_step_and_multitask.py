@@ -231,3 +231,32 @@ def test_per_step_labels_with_auxiliary_target(digit_tasks):
 def test_clone_keeps_auxiliary_loss_weight():
     clf = CNNClassifier(auxiliary_loss_weight=2.0)
     assert clone(clf).get_params()["auxiliary_loss_weight"] == 2.0
+
+
+def test_memory_mapped_sequences_with_per_step_and_auxiliary_targets(
+    tmp_path, digit_tasks
+):
+    # Streamed batch by batch: dict targets and weights per batch, validation
+    # on held-out rows, and the same model as in memory (up to float rounding).
+    images, labels, ink = (digit_tasks[k] for k in ("images", "strip_labels", "ink"))
+    sequences = PatchTiler(patch_size=(2, 8), output_size=None).fit_transform(
+        images[:400]
+    )
+    path = tmp_path / "sequences.npy"
+    np.save(path, sequences)
+    mapped = np.load(path, mmap_mode="r")
+    params = {"epochs": 2, "validation_split": 0.2, "random_state": 0}
+    fits = [
+        CNNGRUSequenceClassifier(**params).fit(
+            X, labels[:400], auxiliary_target=ink[:400]
+        )
+        for X in (mapped, sequences)
+    ]
+    assert {"val_loss", "val_accuracy", "val_auxiliary_loss"} <= set(fits[0].history_)
+    np.testing.assert_allclose(
+        fits[0].predict_auxiliary(sequences),
+        fits[1].predict_auxiliary(sequences),
+        rtol=1e-3,
+        atol=1e-2,
+    )
+    assert np.mean(fits[0].predict(mapped) == fits[1].predict(sequences)) > 0.95

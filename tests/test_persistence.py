@@ -8,7 +8,13 @@ import pytest
 from sklearn.exceptions import InconsistentVersionWarning as SklearnVersionWarning
 
 import skcnnrnn
-from skcnnrnn import CNNClassifier, CNNGRUSequenceClassifier, PatchTiler
+from skcnnrnn import (
+    CNNClassifier,
+    CNNGRUSequenceClassifier,
+    CNNGRUSequenceRegressor,
+    CNNRegressor,
+    PatchTiler,
+)
 from skcnnrnn.exceptions import InconsistentVersionWarning
 
 
@@ -19,7 +25,13 @@ def fitted(Estimator):
     return Estimator(epochs=1, random_state=0).fit(X, np.arange(12) % 2), X
 
 
-ESTIMATORS = [PatchTiler, CNNClassifier, CNNGRUSequenceClassifier]
+ESTIMATORS = [
+    PatchTiler,
+    CNNClassifier,
+    CNNGRUSequenceClassifier,
+    CNNRegressor,
+    CNNGRUSequenceRegressor,
+]
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
