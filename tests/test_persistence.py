@@ -57,7 +57,9 @@ def test_other_version_warns_and_still_loads(Estimator, monkeypatch):
     assert warning.original_version == "0.0.1"
     assert warning.current_version == skcnnrnn.__version__
     assert "0.0.1" in str(warning) and Estimator.__name__ in str(warning)
-    method = "transform" if Estimator is PatchTiler else "predict_proba"
+    method = next(
+        m for m in ("transform", "predict_proba", "predict") if hasattr(estimator, m)
+    )
     np.testing.assert_array_equal(
         getattr(restored, method)(X), getattr(estimator, method)(X)
     )
