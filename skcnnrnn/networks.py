@@ -7,9 +7,13 @@ and returns an uncompiled :class:`keras.Model`. They can be used on their own::
     model.compile("adam", "sparse_categorical_crossentropy")
 """
 
-import keras
 import numpy as np
-from keras import layers
+
+from ._runtime import quiet_tensorflow_start
+
+with quiet_tensorflow_start():  # this may be the first import of TensorFlow
+    import keras
+    from keras import layers
 
 
 def build_cnn(
@@ -280,13 +284,15 @@ def _conv_blocks(
     return x
 
 
-def _normalize(inputs, mean, variance, dtype):
+def _normalize(inputs, mean, variance, dtype, invert=False):
+    """Standardise ``inputs`` per channel (or, inverted, map back); None: as is."""
     if mean is None:
         return inputs
     return layers.Normalization(
         axis=-1,
         mean=np.asarray(mean, dtype=np.float64),
         variance=np.asarray(variance, dtype=np.float64),
+        invert=invert,
         dtype=dtype,
     )(inputs)
 
@@ -301,15 +307,7 @@ def _head(x, n_outputs, activation, mean, variance, dtype, seeds, per_step=False
         dtype=head_dtype,
     )
     x = (layers.TimeDistributed(dense, dtype=head_dtype) if per_step else dense)(x)
-    if mean is None:
-        return x
-    return layers.Normalization(
-        axis=-1,
-        mean=np.asarray(mean, dtype=np.float64),
-        variance=np.asarray(variance, dtype=np.float64),
-        invert=True,
-        dtype=head_dtype,
-    )(x)
+    return _normalize(x, mean, variance, head_dtype, invert=True)
 
 
 def _with_auxiliary(outputs, features, n_outputs, mean, variance, dtype, seeds):

@@ -178,14 +178,21 @@ def test_info_records_are_dropped_and_everything_else_kept():
     )
 
 
-def test_importing_the_classifiers_prints_no_tensorflow_info_lines():
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "from skcnnrnn import CNNClassifier",
+        "from skcnnrnn import CNNRegressor",
+        "import skcnnrnn.networks",
+    ],
+)
+def test_importing_the_estimators_prints_no_tensorflow_info_lines(statement):
     environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     result = subprocess.run(
         [
             sys.executable,
             "-c",
-            "import sys; from skcnnrnn import CNNClassifier; "
-            "print('after', file=sys.stderr)",
+            f"import sys; {statement}; print('after', file=sys.stderr)",
         ],
         env=environ,
         check=True,
