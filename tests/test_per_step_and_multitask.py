@@ -261,3 +261,41 @@ def test_memory_mapped_sequences_with_per_step_and_auxiliary_targets(
     assert first.predict(mapped).shape == (600, 4)
     assert first.score(sequences, labels[:600]) >= 0.8
     assert r2_score(ink[:600], first.predict_auxiliary(mapped)) >= 0.5
+
+
+def test_streamed_zero_weights_drop_sequences_with_their_targets(tmp_path, digit_tasks):
+    # Zero-weight rows leave X, the per-step labels and the auxiliary target
+    # together: the fit equals one on the kept rows alone.
+    images, labels, ink = (digit_tasks[k] for k in ("images", "strip_labels", "ink"))
+    sequences = PatchTiler(patch_size=(2, 8), output_size=None).fit_transform(
+        images[:120]
+    )
+    keep = np.arange(120) % 4 != 0
+    whole, kept = tmp_path / "whole.npy", tmp_path / "kept.npy"
+    np.save(whole, sequences)
+    np.save(kept, sequences[keep])
+    params = {"epochs": 2, "batch_size": 16, "random_state": 0}
+    weighted = CNNGRUSequenceClassifier(**params).fit(
+        np.load(whole, mmap_mode="r"),
+        labels[:120],
+        sample_weight=np.where(keep, 2.0, 0.0),
+        auxiliary_target=ink[:120],
+    )
+    subset = CNNGRUSequenceClassifier(**params).fit(
+        np.load(kept, mmap_mode="r"),
+        labels[:120][keep],
+        auxiliary_target=ink[:120][keep],
+    )
+    np.testing.assert_allclose(
+        weighted.predict_auxiliary(sequences), subset.predict_auxiliary(sequences)
+    )
+    np.testing.assert_allclose(
+        np.stack(weighted.predict_proba(sequences)),
+        np.stack(subset.predict_proba(sequences)),
+    )
+    # Class weights per step, with validation, streamed: trains to finite loss.
+    balanced = CNNGRUSequenceClassifier(
+        class_weight="balanced", validation_split=0.25, **params
+    ).fit(np.load(whole, mmap_mode="r"), labels[:120], auxiliary_target=ink[:120])
+    assert np.isfinite(balanced.history_["loss"]).all()
+    assert np.isfinite(balanced.history_["val_auxiliary_loss"]).all()
