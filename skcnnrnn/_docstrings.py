@@ -157,8 +157,7 @@ FITTED_ATTRIBUTES = """
         adapted on the training data, so it takes raw pixels.
 
     history_ : dict of str to list of float
-        Per-epoch ``loss`` (and ``val_loss`` with ``validation_split``), as
-        Keras reports them, plus %(history)s
+        Per-epoch values, as Keras reports them: %(history)s
 
 %(target_attributes)s
 
@@ -184,7 +183,8 @@ FITTED_ATTRIBUTES = """
 _KINDS = {
     "classifier": {
         "classifier": CLASSIFIER_PARAMETERS.lstrip("\n"),
-        "history": """``accuracy`` (``val_accuracy``). With an
+        "history": """``loss`` and ``accuracy`` (and ``val_loss``,
+        ``val_accuracy`` with ``validation_split``). With an
         ``auxiliary_target``, ``loss`` is the weighted total and
         ``target_loss`` and ``auxiliary_loss`` its parts.""",
         "target_attributes": """    classes_ : ndarray of shape (n_classes,)
@@ -200,9 +200,10 @@ _KINDS = {
     },
     "regressor": {
         "classifier": "",
-        "history": """nothing else. The loss is the mean squared
-        error divided by the variance of the training targets (averaged over
-        outputs): about ``1 - R^2`` on the training data, whatever the units.""",
+        "history": """``loss`` (and ``val_loss`` with
+        ``validation_split``), the mean squared error divided by the variance
+        of the training targets (averaged over outputs): about ``1 - R^2`` on
+        the training data, whatever the units.""",
         "target_attributes": """    n_outputs_ : int
         Number of targets: 1 for a 1-D ``y``, ``y.shape[1]`` otherwise.""",
     },
