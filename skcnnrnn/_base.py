@@ -219,7 +219,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
             )
             sample = sample[train] / sample[train].mean()
             cell = cell[train] / cell[train].mean()
-            builder, losses, loss_weights = self._heads(target, targets, train, sample)
+            builder, compiled = self._heads(target, targets, train, sample)
 
             with keras_seed(seed):
                 mean, variance = _channel_statistics(
@@ -235,20 +235,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
                         **builder,
                         **network_kwargs,
                     )
-                    model.compile(
-                        optimizer=self._make_optimizer(),
-                        loss=losses if len(targets) > 1 else losses["target"],
-                        loss_weights=(
-                            loss_weights
-                            if len(targets) > 1
-                            else [loss_weights["target"]]
-                        ),
-                        metrics=(
-                            {"target": target.metrics}
-                            if len(targets) > 1
-                            else target.metrics
-                        ),
-                    )
+                    model.compile(optimizer=self._make_optimizer(), **compiled)
                 weights = {"target": cell, "auxiliary": sample}
                 history, best_epoch = self._train(
                     model,
@@ -270,8 +257,10 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
         return self
 
     def _heads(self, target, targets, train, sample):
-        """Builder arguments, losses and loss weights of the output heads.
+        """Builder arguments and ``compile`` arguments of the output heads.
 
+        A single-output network gets its loss, metrics and one-element loss
+        weights as they are; a multi-task one gets them keyed by output.
         Regression targets are standardised by a fixed layer after their
         linear head, and their mean squared error is divided by their
         variance: training does not depend on the targets' units, and a
@@ -296,7 +285,16 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
             loss_weights["auxiliary"] = self.auxiliary_loss_weight * _inverse_scale(
                 variance
             )
-        return builder, losses, loss_weights
+            return builder, {
+                "loss": losses,
+                "loss_weights": loss_weights,
+                "metrics": {"target": target.metrics},
+            }
+        return builder, {
+            "loss": target.loss,
+            "loss_weights": [loss_weights["target"]],
+            "metrics": target.metrics,
+        }
 
     # -- steps of fit -------------------------------------------------------
 
@@ -568,11 +566,15 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
             return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
         return np.concatenate(parts)
 
-    def _forward_target(self, X):
-        """Validate ``X`` and return the main head's output."""
+    def _outputs(self, X):
+        """Validate ``X`` and run the network: an array, or a dict by head."""
         check_is_fitted(self)
         X = self._check_input(X, reset=False)
-        outputs = self._forward(self._network_input(X))
+        return self._forward(self._network_input(X))
+
+    def _forward_target(self, X):
+        """Validate ``X`` and return the main head's output."""
+        outputs = self._outputs(X)
         return outputs["target"] if isinstance(outputs, dict) else np.asarray(outputs)
 
 
@@ -794,9 +796,7 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetwork):
                 f"This {type(self).__name__} was fitted without auxiliary_target, "
                 "so it has no auxiliary head: call fit(X, y, auxiliary_target=...)."
             )
-        X = self._check_input(X, reset=False)
-        outputs = self._forward(self._network_input(X))["auxiliary"]
-        outputs = outputs.astype(np.float64)
+        outputs = self._outputs(X)["auxiliary"].astype(np.float64)
         return outputs.ravel() if self._auxiliary_1d else outputs
 
 

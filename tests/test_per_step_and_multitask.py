@@ -177,12 +177,7 @@ def aux_r2(pipe, X, y):
 
 def test_auxiliary_target_is_routed_and_split_by_cross_validation(digit_tasks):
     images, labels, ink = (digit_tasks[k] for k in ("images", "labels", "ink"))
-    pipe = Pipeline(
-        [
-            ("tile", PatchTiler(patch_size=(2, 8), output_size=None)),
-            ("clf", CNNGRUSequenceClassifier(epochs=6, random_state=0)),
-        ]
-    )
+    pipe = strip_pipeline(epochs=6)
     # Fitting with misaligned targets would fail (length) or score R² ~ 0.
     result = cross_validate(
         pipe,
@@ -198,12 +193,7 @@ def test_auxiliary_target_is_routed_and_split_by_cross_validation(digit_tasks):
 
 def test_auxiliary_target_in_grid_search(digit_tasks):
     images, labels, ink = (digit_tasks[k] for k in ("images", "labels", "ink"))
-    pipe = Pipeline(
-        [
-            ("tile", PatchTiler(patch_size=(2, 8), output_size=None)),
-            ("clf", CNNGRUSequenceClassifier(epochs=4, random_state=0)),
-        ]
-    )
+    pipe = strip_pipeline(epochs=4)
     grid = GridSearchCV(
         pipe,
         {"clf__auxiliary_loss_weight": [0.25, 1.0]},
