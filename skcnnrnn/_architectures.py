@@ -1,65 +1,85 @@
-"""Which network each estimator trains, and how its parameters reach it.
+"""Which built-in network each estimator trains, and how ``X`` reaches it.
 
 ``CNNNetworkMixin`` and ``CNNGRUNetworkMixin`` are shared by a classifier
-and a regressor each: the parameters of the architecture, how validated
-``X`` becomes the network's input, and the Keras builder.
+and a regressor each: the parameters of the built-in body (used when
+``network`` is None), the body itself, and how validated ``X`` becomes the
+network's input.
 """
 
-from numbers import Integral
+from numbers import Integral, Real
 
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._input import as_images, as_sequences, as_shape
-from .networks import build_cnn, build_cnn_gru
+from ._input import (
+    as_images,
+    as_positive_ints,
+    as_positive_pair,
+    as_sequences,
+    as_shape,
+)
+from .networks import cnn_body, cnn_gru_body
+
+_CONV_CONSTRAINTS = {
+    "filters": [tuple, list, Interval(Integral, 1, None, closed="left")],
+    "kernel_size": [tuple, list, Interval(Integral, 1, None, closed="left")],
+    "pool_size": [tuple, list, Interval(Integral, 1, None, closed="left")],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "padding": [StrOptions({"same", "valid"})],
+}
 
 
-def store_parameters(estimator, parameters):
-    """``__init__``'s whole job: keep each argument as an attribute.
-
-    ``parameters`` is the ``locals()`` of ``__init__``; routed parameters
-    (``**kwargs``) are stored under their own names, as scikeras does.
-    """
-    parameters = dict(parameters)
-    for name in ("self", "__class__"):
-        parameters.pop(name, None)
-    routed = parameters.pop("kwargs")
-    vars(estimator).update(parameters)
-    vars(estimator).update(routed)
+def _conv_params(estimator):
+    """The convolution blocks' parameters, checked (before any data)."""
+    return {
+        "filters": as_positive_ints(estimator.filters, "filters"),
+        "kernel_size": as_positive_pair(estimator.kernel_size, "kernel_size"),
+        "pool_size": as_positive_pair(estimator.pool_size, "pool_size"),
+        "dropout": estimator.dropout,
+        "padding": estimator.padding,
+    }
 
 
 class CNNNetworkMixin:
-    """The image CNN (``build_cnn``): images in, one output per image."""
+    """The image CNN (``cnn_body``): images in, features per image."""
 
     _parameter_constraints: dict = {
+        **_CONV_CONSTRAINTS,
         "dense_units": [Interval(Integral, 1, None, closed="left")],
         "image_shape": [tuple, list, None],
     }
     _max_ndim = 4
+    _sequence = False
+    _default_network = staticmethod(cnn_body)
 
-    def _network_kwargs(self):
+    def _architecture_params(self):
         as_shape(self.image_shape, "image_shape")
-        return {**super()._network_kwargs(), "dense_units": self.dense_units}
+        return {**_conv_params(self), "dense_units": self.dense_units}
 
     def _network_input(self, X):
         return as_images(X, as_shape(self.image_shape, "image_shape"))
 
-    _build_network = staticmethod(build_cnn)
+    def _steps(self, inputs):
+        return None  # images have no steps: a 2-D y is k label columns
 
 
 class CNNGRUNetworkMixin:
-    """The CNN-GRU (``build_cnn_gru``): frame sequences in."""
+    """The CNN-GRU (``cnn_gru_body``): frame sequences in, features per step."""
 
     _parameter_constraints: dict = {
+        **_CONV_CONSTRAINTS,
         "gru_units": [Interval(Integral, 1, None, closed="left")],
         "frame_shape": [tuple, list, None],
     }
     _max_ndim = 5
+    _sequence = True
+    _default_network = staticmethod(cnn_gru_body)
 
-    def _network_kwargs(self):
+    def _architecture_params(self):
         as_shape(self.frame_shape, "frame_shape")
-        return {**super()._network_kwargs(), "gru_units": self.gru_units}
+        return {**_conv_params(self), "gru_units": self.gru_units}
 
     def _network_input(self, X):
         return as_sequences(X, as_shape(self.frame_shape, "frame_shape"))
 
-    _build_network = staticmethod(build_cnn_gru)
+    def _steps(self, inputs):
+        return inputs.shape[1]  # a 2-D y with one column per step labels steps

@@ -1,18 +1,78 @@
-"""The numpydoc text shared by the estimators' docstrings, written once.
+"""The numpydoc text the estimators' docstrings share, written once.
 
-``docstring(template, kind)`` fills ``%(cnn)s`` or ``%(cnn_gru)s`` (the
-architecture's parameters), ``%(training)s`` and ``%(attributes)s`` in a class
-docstring, for a "classifier" or a "regressor".
+Each class docstring names its shared blocks as ``%(name)s`` on lines of
+their own; :func:`fill` replaces them with the blocks below, which contain
+no further placeholders (one flat level). ``tests/test_docstrings.py``
+checks the rendered docstrings with numpydoc.
 """
 
-TRAINING_PARAMETERS = """
+_CONV = """
+    kernel_size : int or tuple of (int, int), default=3
+        Size of the convolution kernels.
+
+    pool_size : int or tuple of (int, int), default=2
+        Window and stride of the max-pooling after each convolution."""
+
+_PADDING = """
     padding : {"same", "valid"}, default="same"
         Padding of the convolutions and poolings. "same" lets images as small as
         1 x 1 (a flat row of 1 x F) go through every block; "valid" is Keras'
         default and the seed article's exact network, which needs images large
-        enough to survive each block.
+        enough to survive each block."""
 
-    optimizer : str or keras.optimizers.Optimizer, default="adam"
+BLOCKS = {
+    "cnn": """\
+    filters : int or tuple of int, default=(16, 32)
+        Filters of each convolution block (one block per entry)."""
+    + _CONV
+    + """
+
+    dense_units : int, default=128
+        Units of the hidden dense layer.
+
+    dropout : float in [0, 1), default=0.5
+        Dropout rate before the output layer.
+
+    image_shape : tuple of (int, int) or (int, int, int), default=None
+        ``(height, width)`` or ``(height, width, channels)`` that each row of a
+        2-D ``X`` is reshaped to. For 3-D and 4-D input it must match, if given.
+"""
+    + _PADDING,
+    "cnn_gru": """\
+    filters : int or tuple of int, default=(32,)
+        Filters of each per-frame convolution block; ``()`` feeds the flattened
+        frames straight to the GRU."""
+    + _CONV
+    + """
+
+    gru_units : int, default=128
+        Units of the GRU.
+
+    dropout : float in [0, 1), default=0.5
+        Dropout rate after the GRU.
+
+    frame_shape : tuple of (int, int) or (int, int, int), default=None
+        ``(height, width)`` or ``(height, width, channels)`` of one frame, used
+        to reshape 2-D and 3-D ``X``; for 4-D and 5-D input it must match.
+"""
+    + _PADDING,
+    "network": """\
+    network : callable or None, default=None
+        The body of the network: a function ``network(inputs, **params)`` that
+        takes the normalised input (a Keras tensor of shape ``(batch,
+        *input_shape_)`` in the layout described above) and returns the
+        features the output heads read: ``(batch, features)``, or for
+        sequences ``(batch, steps, features)`` (needed for per-step labels;
+        one-per-sequence heads read the last step). The estimator adds input
+        normalisation before it and the output heads after it, so one body
+        serves classification, regression, per-step labels and multi-task
+        training. Its parameters are routed as ``network__name`` (and can be
+        grid-searched); it also gets ``seed`` and ``dtype`` when its signature
+        names them. None is the seed article's network, made from the
+        parameters above, which are not used with a network of your own.
+        Define the function at module level so that the estimator pickles.""",
+    "training": """\
+    optimizer : str, keras.optimizers.Optimizer or its class, default="adam"
         Keras optimizer: a name ("adam", "sgd", "rmsprop", "adamw", ...), an
         optimizer class, or an instance (copied for each fit; its own learning
         rate is used). Further arguments are routed with the ``optimizer__``
@@ -28,8 +88,8 @@ TRAINING_PARAMETERS = """
         Number of samples per gradient update.
 
     validation_split : float in [0, 1) or None, default=None
-        Fraction of the training data held out to report ``val_loss`` and
-        ``val_accuracy`` (classifiers) in ``history_`` each epoch and, with
+        Fraction of the training data held out to report ``val_loss`` (and
+        ``val_accuracy`` for classifiers) in ``history_`` each epoch and, with
         ``early_stopping``, to decide when to stop. The split is shuffled,
         stratified by class for one label per sample (unlike Keras'
         ``validation_split``, which takes the last rows unshuffled), and seeded
@@ -54,17 +114,37 @@ TRAINING_PARAMETERS = """
     shuffle : bool, default=True
         Whether to shuffle the training data before each epoch.
 
-    callbacks : list of keras.callbacks.Callback, default=None
+    callbacks : list or dict of keras.callbacks.Callback, default=None
         Keras callbacks run during training (classes are instantiated with
-        parameters routed by ``callbacks__``).
+        parameters routed by ``callbacks__``).""",
+    "classifier": """\
+    class_weight : dict, list of dict, "balanced" or None, default=None
+        Weights of the classes, as in scikit-learn: ``{label: weight}`` or
+        "balanced" (with label columns, applied to each column, or one dict
+        per column). Multiplied into ``sample_weight`` (with per-step labels,
+        into the weight of each step); the caller's arrays are never modified.
 
-%(classifier)s    dtype : {"float32", "float64", "mixed_float16", "mixed_bfloat16"}, \
-            default="float32"
+    auxiliary_loss_weight : float >= 0, default=0.5
+        Weight of the auxiliary regression head's loss when ``fit`` is given an
+        ``auxiliary_target`` (the seed's multi-task learning); the
+        classification loss has weight 1. The auxiliary loss is the mean
+        squared error divided by the target's variance (averaged over its
+        columns), so the weight does not depend on the target's units. Unused
+        without an auxiliary target.""",
+    "runtime": """\
+    dtype : {"float32", "float64", "mixed_float16", "mixed_bfloat16"}, \
+default="float32"
         Keras dtype policy of the network. "float64" is slow but exact enough
         for equivalence tests; the mixed policies speed up training on GPUs.
 
     verbose : int, default=0
         0 is silent, 1 shows Keras' progress bar, 2 one line per epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout, shuffling and the validation
+        split. With an int, refitting gives identical predictions, in this and
+        in other processes. The global Python, NumPy, TensorFlow and Keras
+        random state is restored after ``fit``.
 
     distribution : "mirrored", tf.distribute.Strategy or None, default=None
         Train one model on several devices with TensorFlow's distribution
@@ -75,91 +155,18 @@ TRAINING_PARAMETERS = """
         ``MultiWorkerMirroredStrategy`` across machines. None trains on
         TensorFlow's default device. ``batch_size`` is the global batch.
 
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, dropout, shuffling and the validation
-        split. With an int, refitting gives identical predictions, in this and
-        in other processes. The global Python, NumPy, TensorFlow and Keras
-        random state is restored after ``fit``.
-
     **kwargs : dict
-        Routed parameters in scikeras' style: ``optimizer__*``, ``fit__*``
-        (extra arguments of ``keras.Model.fit``; not ``batch_size``,
-        ``shuffle`` or ``sample_weight`` when ``X`` is a memory map or
-        :class:`TiledImages`, which skcnnrnn batches itself) and
-        ``callbacks__*``.
-"""
-
-CONV_PARAMETERS = """
-    kernel_size : int or tuple of (int, int), default=3
-        Size of the convolution kernels.
-
-    pool_size : int or tuple of (int, int), default=2
-        Window and stride of the max-pooling after each convolution.
-"""
-
-
-CNN_PARAMETERS = """
-    filters : int or tuple of int, default=(16, 32)
-        Filters of each convolution block (one block per entry).
-
-%(conv)s
-
-    dense_units : int, default=128
-        Units of the hidden dense layer.
-
-    dropout : float in [0, 1), default=0.5
-        Dropout rate before the output layer.
-
-    image_shape : tuple of (int, int) or (int, int, int), default=None
-        ``(height, width)`` or ``(height, width, channels)`` that each row of a
-        2-D ``X`` is reshaped to. For 3-D and 4-D input it must match, if given.
-"""
-
-CNN_GRU_PARAMETERS = """
-    filters : int or tuple of int, default=(32,)
-        Filters of each per-frame convolution block; ``()`` feeds the flattened
-        frames straight to the GRU.
-
-%(conv)s
-
-    gru_units : int, default=128
-        Units of the GRU.
-
-    dropout : float in [0, 1), default=0.5
-        Dropout rate after the GRU.
-
-    frame_shape : tuple of (int, int) or (int, int, int), default=None
-        ``(height, width)`` or ``(height, width, channels)`` of one frame, used
-        to reshape 2-D and 3-D ``X``; for 4-D and 5-D input it must match.
-"""
-
-CLASSIFIER_PARAMETERS = """
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes, as in scikit-learn: ``{label: weight}`` or
-        "balanced". Multiplied into ``sample_weight`` (with per-step labels,
-        into the weight of each step); the caller's arrays are never modified.
-
-    auxiliary_loss_weight : float >= 0, default=0.5
-        Weight of the auxiliary regression head's loss when ``fit`` is given an
-        ``auxiliary_target`` (the seed's multi-task learning); the
-        classification loss has weight 1. The auxiliary loss is the mean
-        squared error divided by the target's variance (averaged over its
-        columns), so the weight does not depend on the target's units. Unused
-        without an auxiliary target.
-
-"""
-
-FITTED_ATTRIBUTES = """
-    Attributes
-    ----------
+        Routed parameters in scikeras' style, checked when ``fit`` starts:
+        ``optimizer__*`` (arguments of the optimizer class), ``fit__*``
+        (further arguments of ``keras.Model.fit``, such as
+        ``validation_freq``), ``callbacks__*`` (arguments of the callback
+        classes) and ``network__*`` (arguments of ``network``).""",
+    "fitted": """\
     model_ : keras.Model
         The trained Keras network. Its first layer is a ``Normalization``
-        adapted on the training data, so it takes raw pixels.
-
-    history_ : dict of str to list of float
-        Per-epoch values, as Keras reports them: %(history)s
-
-%(target_attributes)s
+        adapted on the training data, so it takes raw pixels; its outputs are
+        a dict by head: ``"target"`` (or ``"target_0"``... for label columns)
+        and ``"auxiliary"``.
 
     n_iter_ : int
         Number of epochs trained.
@@ -177,52 +184,40 @@ FITTED_ATTRIBUTES = """
         ``X.shape[1]`` seen in :meth:`fit`.
 
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Column names, when ``X`` is a DataFrame with string column names.
-"""
+        Column names, when ``X`` is a DataFrame with string column names.""",
+    "classifier_fitted": """\
+    history_ : dict of str to list of float
+        Per-epoch values, as Keras reports them: ``loss`` and ``accuracy``
+        (and ``val_loss``, ``val_accuracy`` with ``validation_split``). With
+        several heads, ``loss`` is the weighted total and each head's loss and
+        accuracy are prefixed by its name (``auxiliary_loss``,
+        ``target_0_accuracy``...).
 
-_KINDS = {
-    "classifier": {
-        "classifier": CLASSIFIER_PARAMETERS.lstrip("\n"),
-        "history": """``loss`` and ``accuracy`` (and ``val_loss``,
-        ``val_accuracy`` with ``validation_split``). With an
-        ``auxiliary_target``, ``loss`` is the weighted total and
-        ``target_loss`` and ``auxiliary_loss`` its parts.""",
-        "target_attributes": """    classes_ : ndarray of shape (n_classes,)
-        Class labels (shared by every step with per-step labels).
+    classes_ : ndarray of shape (n_classes,) or list of such arrays
+        Class labels (shared by every step with per-step labels); one array
+        per label column when fitted on label columns.
 
     n_outputs_ : int
-        1 for one label per sample; the number of steps when fitted on
-        per-step labels.
+        1 for one label per sample; the number of label columns (or steps)
+        when fitted on a 2-D ``y``.
 
     n_auxiliary_outputs_ : int
         Outputs of the auxiliary regression head; 0 when fitted without
         ``auxiliary_target``.""",
-    },
-    "regressor": {
-        "classifier": "",
-        "history": """``loss`` (and ``val_loss`` with
-        ``validation_split``), the mean squared error divided by the variance
-        of the training targets (averaged over outputs): about ``1 - R^2`` on
-        the training data, whatever the units.""",
-        "target_attributes": """    n_outputs_ : int
+    "regressor_fitted": """\
+    history_ : dict of str to list of float
+        Per-epoch ``loss`` (and ``val_loss`` with ``validation_split``), the
+        mean squared error divided by the variance of the training targets
+        (averaged over outputs): about ``1 - R^2`` on the training data,
+        whatever the units.
+
+    n_outputs_ : int
         Number of targets: 1 for a 1-D ``y``, ``y.shape[1]`` otherwise.""",
-    },
 }
 
 
-def docstring(template, kind):
-    """Fill a class docstring ``template`` for a "classifier" or "regressor"."""
-    parts = _KINDS[kind]
-    attributes = FITTED_ATTRIBUTES.strip("\n")
-    for key in ("history", "target_attributes"):
-        attributes = attributes.replace(f"%({key})s", parts[key])
-    training = TRAINING_PARAMETERS.strip("\n").replace(
-        "%(classifier)s", parts["classifier"]
-    )
-    return (
-        template.replace("%(cnn)s", CNN_PARAMETERS.strip("\n"))
-        .replace("%(cnn_gru)s", CNN_GRU_PARAMETERS.strip("\n"))
-        .replace("%(conv)s", CONV_PARAMETERS.strip("\n"))
-        .replace("%(training)s", training)
-        .replace("%(attributes)s", attributes)
-    )
+def fill(template):
+    """``template`` with each ``%(name)s`` replaced by its block."""
+    for name, block in BLOCKS.items():
+        template = template.replace(f"%({name})s", block)
+    return template

@@ -1,12 +1,12 @@
 """The seed article's CNN and CNN-GRU as scikit-learn classifiers."""
 
-from ._architectures import CNNGRUNetworkMixin, CNNNetworkMixin, store_parameters
-from ._base import BaseNetworkClassifier
-from ._docstrings import docstring
+from ._architectures import CNNGRUNetworkMixin, CNNNetworkMixin
+from ._classifier import BaseNetworkClassifier
+from ._docstrings import fill
 
 
 class CNNClassifier(CNNNetworkMixin, BaseNetworkClassifier):
-    __doc__ = docstring(
+    __doc__ = fill(
         """Convolutional network image classifier (seed article, sections 3.2-3.4).
 
     The default network is the seed's: ``Conv2D(16, 3x3, relu) ->
@@ -32,9 +32,19 @@ class CNNClassifier(CNNNetworkMixin, BaseNetworkClassifier):
     ----------
 %(cnn)s
 
+%(network)s
+
 %(training)s
 
-%(attributes)s
+%(classifier)s
+
+%(runtime)s
+
+    Attributes
+    ----------
+%(fitted)s
+
+%(classifier_fitted)s
 
     See Also
     --------
@@ -61,8 +71,7 @@ class CNNClassifier(CNNNetworkMixin, BaseNetworkClassifier):
     CNNClassifier(epochs=2, random_state=0)
     >>> clf.predict_auxiliary(digits.images[:3]).shape
     (3,)
-    """,
-        "classifier",
+    """
     )
 
     _parameter_constraints: dict = {
@@ -80,6 +89,7 @@ class CNNClassifier(CNNNetworkMixin, BaseNetworkClassifier):
         dropout=0.5,
         image_shape=None,
         padding="same",
+        network=None,
         optimizer="adam",
         learning_rate=1e-3,
         epochs=10,
@@ -98,11 +108,35 @@ class CNNClassifier(CNNNetworkMixin, BaseNetworkClassifier):
         distribution=None,
         **kwargs,
     ):
-        store_parameters(self, locals())
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.pool_size = pool_size
+        self.dense_units = dense_units
+        self.dropout = dropout
+        self.image_shape = image_shape
+        self.padding = padding
+        self.network = network
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.validation_split = validation_split
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.shuffle = shuffle
+        self.callbacks = callbacks
+        self.class_weight = class_weight
+        self.auxiliary_loss_weight = auxiliary_loss_weight
+        self.dtype = dtype
+        self.verbose = verbose
+        self.random_state = random_state
+        self.distribution = distribution
+        self._store_routed(kwargs)
 
 
 class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
-    __doc__ = docstring(
+    __doc__ = fill(
         """CNN-GRU classifier of frame or patch sequences (seed article, 3.5-3.6).
 
     The default network is the seed's:
@@ -144,9 +178,19 @@ class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
     ----------
 %(cnn_gru)s
 
+%(network)s
+
 %(training)s
 
-%(attributes)s
+%(classifier)s
+
+%(runtime)s
+
+    Attributes
+    ----------
+%(fitted)s
+
+%(classifier_fitted)s
 
     See Also
     --------
@@ -175,8 +219,7 @@ class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
     >>> dark = strips > np.median(strips, axis=0)
     >>> pipe.fit(digits.images, dark).predict(digits.images[:3]).shape
     (3, 4)
-    """,
-        "classifier",
+    """
     )
 
     _parameter_constraints: dict = {
@@ -195,6 +238,7 @@ class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
         dropout=0.5,
         frame_shape=None,
         padding="same",
+        network=None,
         optimizer="adam",
         learning_rate=1e-3,
         epochs=10,
@@ -213,4 +257,28 @@ class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
         distribution=None,
         **kwargs,
     ):
-        store_parameters(self, locals())
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.pool_size = pool_size
+        self.gru_units = gru_units
+        self.dropout = dropout
+        self.frame_shape = frame_shape
+        self.padding = padding
+        self.network = network
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.validation_split = validation_split
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.shuffle = shuffle
+        self.callbacks = callbacks
+        self.class_weight = class_weight
+        self.auxiliary_loss_weight = auxiliary_loss_weight
+        self.dtype = dtype
+        self.verbose = verbose
+        self.random_state = random_state
+        self.distribution = distribution
+        self._store_routed(kwargs)

@@ -1,11 +1,20 @@
 """The seed article's networks as plain Keras functions (no scikit-learn here).
 
-Each builder takes an input shape, the number of outputs and hyper-parameters,
-and returns an uncompiled :class:`keras.Model`. They can be used on their own::
+A network is a *body* and *heads*. A body is any function
+``body(inputs, **params)`` that takes a Keras tensor and returns the features
+the heads read: ``cnn_body`` and ``cnn_gru_body`` are the seed's, and any
+function of the same form can replace them. :func:`build_model` puts a
+``Normalization`` layer before the body and one output layer per head after
+it, and returns an uncompiled :class:`keras.Model`. :func:`build_cnn` and
+:func:`build_cnn_gru` are the seed's complete networks::
 
     model = build_cnn((28, 28, 3), n_outputs=10, padding="valid")
     model.compile("adam", "sparse_categorical_crossentropy")
 """
+
+import inspect
+from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 
@@ -16,9 +25,8 @@ with quiet_tensorflow_start():  # this may be the first import of TensorFlow
     from keras import layers
 
 
-def build_cnn(
-    input_shape,
-    n_outputs,
+def cnn_body(
+    inputs,
     *,
     filters=(16, 32),
     kernel_size=(3, 3),
@@ -26,32 +34,19 @@ def build_cnn(
     dense_units=128,
     dropout=0.5,
     padding="same",
-    input_mean=None,
-    input_variance=None,
-    output_activation="softmax",
-    output_mean=None,
-    output_variance=None,
-    auxiliary_outputs=0,
-    auxiliary_mean=None,
-    auxiliary_variance=None,
     dtype="float32",
     seed=None,
 ):
-    """Build the image CNN of the seed article (section 3.2).
+    """The image CNN of the seed article (section 3.2), without its output layer.
 
-    ``Conv2D(f, kernel_size, relu) -> MaxPooling2D(pool_size)`` for each ``f`` in
-    ``filters``, then ``Flatten -> Dense(dense_units, relu) -> Dropout(dropout)
-    -> Dense(n_outputs, output_activation)``. With the defaults and
-    ``padding="valid"`` this is exactly the seed's network. With
-    ``auxiliary_outputs``, a second, linear head on the same features makes it
-    the seed's multi-task network (section 2.4).
+    ``Conv2D(f, kernel_size, relu) -> MaxPooling2D(pool_size)`` for each ``f``
+    in ``filters``, then ``Flatten -> Dense(dense_units, relu) ->
+    Dropout(dropout)``.
 
     Parameters
     ----------
-    input_shape : tuple of (int, int, int)
-        ``(height, width, channels)`` of one image.
-    n_outputs : int
-        Units of the output layer (the number of classes).
+    inputs : keras.KerasTensor of shape (batch, height, width, channels)
+        The (normalised) images.
     filters : tuple of int, default=(16, 32)
         Filters of each convolution block; empty for none.
     kernel_size : tuple of (int, int), default=(3, 3)
@@ -61,32 +56,13 @@ def build_cnn(
     dense_units : int, default=128
         Units of the hidden dense layer.
     dropout : float, default=0.5
-        Dropout rate before the output layer.
+        Dropout rate after the dense layer.
     padding : {"same", "valid"}, default="same"
         Padding of convolutions and pooling. "same" keeps tiny images (down to
         1 x 1) valid; "valid" is the seed's (Keras' default) and shrinks images.
-    input_mean, input_variance : array-like of shape (channels,), default=None
-        Per-channel statistics for a leading ``Normalization`` layer; none when
-        ``None``.
-    output_activation : str, default="softmax"
-        Activation of the output layer ("linear" for regression).
-    output_mean, output_variance : array-like of shape (n_outputs,), default=None
-        Statistics of the targets: a fixed ``Normalization(invert=True)`` after
-        the output layer maps its standardised output to the targets' scale,
-        so a regression head starts at the right mean and spread. None for no
-        such layer.
-    auxiliary_outputs : int, default=0
-        Units of a second, linear output head on the shared features (the
-        seed's multi-task learning). When above 0 the model has two outputs,
-        a dict ``{"target": ..., "auxiliary": ...}``.
-    auxiliary_mean, auxiliary_variance : array-like of shape \
-            (auxiliary_outputs,), default=None
-        Statistics of the auxiliary targets, as ``output_mean`` and
-        ``output_variance`` are for the main output.
     dtype : str, default="float32"
         Keras dtype policy of the layers ("float32", "float64",
-        "mixed_float16", "mixed_bfloat16"). The output layer always computes
-        in float32 or wider.
+        "mixed_float16", "mixed_bfloat16").
     seed : int, default=None
         Seeds every random initializer and dropout layer, each with its own
         seed drawn from a local generator. None leaves them to Keras, which
@@ -95,40 +71,20 @@ def build_cnn(
 
     Returns
     -------
-    model : keras.Model
-        The uncompiled network.
+    features : keras.KerasTensor of shape (batch, dense_units)
+        One feature vector per image.
     """
     seeds = _Seeds(seed)
-    inputs = keras.Input(shape=tuple(input_shape))
-    x = _normalize(inputs, input_mean, input_variance, dtype)
-    x = _conv_blocks(x, filters, kernel_size, pool_size, padding, dtype, seeds)
+    x = _conv_blocks(inputs, filters, kernel_size, pool_size, padding, dtype, seeds)
     x = layers.Flatten(dtype=dtype)(x)
     x = layers.Dense(
-        dense_units,
-        activation="relu",
-        kernel_initializer=seeds.glorot(),
-        dtype=dtype,
+        dense_units, activation="relu", kernel_initializer=seeds.glorot(), dtype=dtype
     )(x)
-    x = layers.Dropout(dropout, seed=seeds.next(), dtype=dtype)(x)
-    outputs = _head(
-        x, n_outputs, output_activation, output_mean, output_variance, dtype, seeds
-    )
-    if auxiliary_outputs:
-        outputs = _with_auxiliary(
-            outputs,
-            x,
-            auxiliary_outputs,
-            auxiliary_mean,
-            auxiliary_variance,
-            dtype,
-            seeds,
-        )
-    return keras.Model(inputs, outputs, name="cnn")
+    return layers.Dropout(dropout, seed=seeds.next(), dtype=dtype)(x)
 
 
-def build_cnn_gru(
-    input_shape,
-    n_outputs,
+def cnn_gru_body(
+    inputs,
     *,
     filters=(32,),
     kernel_size=(3, 3),
@@ -136,34 +92,21 @@ def build_cnn_gru(
     gru_units=128,
     dropout=0.5,
     padding="same",
-    input_mean=None,
-    input_variance=None,
-    per_step=False,
-    output_activation="softmax",
-    output_mean=None,
-    output_variance=None,
-    auxiliary_outputs=0,
-    auxiliary_mean=None,
-    auxiliary_variance=None,
     dtype="float32",
     seed=None,
 ):
-    """Build the CNN-GRU sequence network of the seed article (section 3.5).
+    """The CNN-GRU of the seed article (section 3.5), without its output layer.
 
     Every layer of the convolution blocks is wrapped in ``TimeDistributed`` so
     the same CNN encodes each frame, then ``TimeDistributed(Flatten) ->
-    GRU(gru_units) -> Dropout(dropout) -> Dense(n_outputs, output_activation)``:
-    one prediction per sequence. With ``per_step=True`` it is the seed's
-    labelling network instead: ``GRU(gru_units, return_sequences=True) ->
-    Dropout(dropout) -> TimeDistributed(Dense(n_outputs, output_activation))``,
-    one prediction per step, each from the frames up to that step.
+    GRU(gru_units, return_sequences=True) -> Dropout(dropout)``: one feature
+    vector per step, each from the frames up to that step. A head with one
+    output per sequence reads the last step (the GRU's last state).
 
     Parameters
     ----------
-    input_shape : tuple of (int, int, int, int)
-        ``(steps, height, width, channels)`` of one sequence.
-    n_outputs : int
-        Units of the output layer (the number of classes).
+    inputs : keras.KerasTensor of shape (batch, steps, height, width, channels)
+        The (normalised) frame sequences.
     filters : tuple of int, default=(32,)
         Filters of each per-frame convolution block; empty for none.
     kernel_size : tuple of (int, int), default=(3, 3)
@@ -175,32 +118,20 @@ def build_cnn_gru(
     dropout : float, default=0.5
         Dropout rate after the GRU.
     padding : {"same", "valid"}, default="same"
-        Padding of convolutions and pooling, see :func:`build_cnn`.
-    input_mean, input_variance : array-like of shape (channels,), default=None
-        Per-channel statistics for a leading ``Normalization`` layer.
-    per_step : bool, default=False
-        One output per step (``(steps, n_outputs)`` per sequence) rather than
-        one per sequence.
-    output_activation, output_mean, output_variance : see :func:`build_cnn`
-        The output layer's activation and target statistics.
-    auxiliary_outputs, auxiliary_mean, auxiliary_variance : see :func:`build_cnn`
-        A second, linear head, one output per sequence: it reads the GRU's
-        last state, also when ``per_step`` is True.
+        Padding of convolutions and pooling, see :func:`cnn_body`.
     dtype : str, default="float32"
-        Keras dtype policy of the layers, see :func:`build_cnn`.
+        Keras dtype policy of the layers, see :func:`cnn_body`.
     seed : int, default=None
-        Seeds the initializers and dropout, see :func:`build_cnn`.
+        Seeds the initializers and dropout, see :func:`cnn_body`.
 
     Returns
     -------
-    model : keras.Model
-        The uncompiled network.
+    features : keras.KerasTensor of shape (batch, steps, gru_units)
+        One feature vector per step.
     """
     seeds = _Seeds(seed)
-    inputs = keras.Input(shape=tuple(input_shape))
-    x = _normalize(inputs, input_mean, input_variance, dtype)
     x = _conv_blocks(
-        x, filters, kernel_size, pool_size, padding, dtype, seeds, per_step=True
+        inputs, filters, kernel_size, pool_size, padding, dtype, seeds, per_step=True
     )
     x = layers.TimeDistributed(layers.Flatten(dtype=dtype), dtype=dtype)(x)
     x = layers.GRU(
@@ -208,36 +139,232 @@ def build_cnn_gru(
         kernel_initializer=seeds.glorot(),
         recurrent_initializer=seeds.orthogonal(),
         seed=seeds.next(),
-        return_sequences=per_step,
-        return_state=per_step,  # the last state feeds an auxiliary head
+        return_sequences=True,
         dtype=dtype,
     )(x)
-    if per_step:
-        x, last = x
-    x = layers.Dropout(dropout, seed=seeds.next(), dtype=dtype)(x)
-    outputs = _head(
-        x,
-        n_outputs,
-        output_activation,
-        output_mean,
-        output_variance,
-        dtype,
-        seeds,
-        per_step=per_step,
-    )
-    if auxiliary_outputs:
-        if per_step:  # the auxiliary target is per sequence: the last state
-            last = layers.Dropout(dropout, seed=seeds.next(), dtype=dtype)(last)
-        outputs = _with_auxiliary(
-            outputs,
-            last if per_step else x,
-            auxiliary_outputs,
-            auxiliary_mean,
-            auxiliary_variance,
-            dtype,
-            seeds,
+    return layers.Dropout(dropout, seed=seeds.next(), dtype=dtype)(x)
+
+
+class Head(NamedTuple):
+    """One output layer of :func:`build_model`.
+
+    ``units`` outputs with ``activation``, one per sample, or one per step of
+    a sequence when ``per_step``. ``mean`` and ``variance`` (one per unit), when
+    given, add a fixed ``Normalization(invert=True)`` after the layer that maps
+    its standardised output to the targets' scale, so a regression head starts
+    at the right mean and spread.
+    """
+
+    units: int
+    activation: str = "softmax"
+    per_step: bool = False
+    mean: object = None
+    variance: object = None
+
+
+def build_model(
+    input_shape,
+    body,
+    heads,
+    *,
+    sequence=False,
+    input_mean=None,
+    input_variance=None,
+    dtype="float32",
+    seed=None,
+    name=None,
+):
+    """Normalise the input, run ``body`` and put ``heads`` on its features.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        Shape of one sample: ``(height, width, channels)`` of an image, or
+        ``(steps, height, width, channels)`` of a sequence.
+    body : callable
+        ``body(inputs)`` returns the features: ``(batch, features)`` (one
+        vector per sample), or for a sequence ``(batch, steps, features)``
+        (one per step; heads with one output per sequence read the last step).
+        Larger feature maps are flattened (per step for a sequence).
+    heads : dict of str to Head
+        The output layers, by output name.
+    sequence : bool, default=False
+        Whether the input is a sequence of frames, whose first axis is steps.
+    input_mean, input_variance : array-like of shape (channels,), default=None
+        Per-channel statistics for a leading ``Normalization`` layer; none when
+        ``None``.
+    dtype : str, default="float32"
+        Keras dtype policy of the normalisation; heads compute in float32 (or
+        float64 with ``dtype="float64"``) so a softmax stays accurate.
+    seed : int, default=None
+        Seeds the heads' initializers.
+    name : str, default=None
+        Name of the model.
+
+    Returns
+    -------
+    model : keras.Model
+        The uncompiled network, whose outputs are a dict keyed like ``heads``.
+    """
+    inputs = keras.Input(shape=tuple(input_shape))
+    features = body(_normalize(inputs, input_mean, input_variance, dtype))
+    if not isinstance(features, keras.KerasTensor):
+        raise TypeError(
+            f"The network body must return a Keras tensor, got {type(features)!r}."
         )
-    return keras.Model(inputs, outputs, name="cnn_gru")
+    per_sample, per_step = _features(features, input_shape, sequence)
+    seeds = _Seeds(None if seed is None else seed + 1)
+    outputs = {}
+    for key, head in heads.items():
+        if head.per_step and per_step is None:
+            raise ValueError(
+                "Per-step labels need a network body that returns one feature "
+                f"vector per step, of shape (batch, {input_shape[0]}, features); "
+                f"this body returned shape {tuple(features.shape)}."
+            )
+        x = per_step if head.per_step else per_sample
+        outputs[key] = _head(x, head, dtype, seeds)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_cnn(
+    input_shape,
+    n_outputs,
+    *,
+    output_activation="softmax",
+    input_mean=None,
+    input_variance=None,
+    auxiliary_outputs=0,
+    dtype="float32",
+    seed=None,
+    **body_params,
+):
+    """Build the image CNN of the seed article (section 3.2).
+
+    :func:`cnn_body` followed by ``Dense(n_outputs, output_activation)``. With
+    the defaults and ``padding="valid"`` this is exactly the seed's network.
+    With ``auxiliary_outputs``, a second, linear head on the same features
+    makes it the seed's multi-task network (section 2.4).
+
+    Parameters
+    ----------
+    input_shape : tuple of (int, int, int)
+        ``(height, width, channels)`` of one image.
+    n_outputs : int
+        Units of the output layer (the number of classes).
+    output_activation : str, default="softmax"
+        Activation of the output layer ("linear" for regression).
+    input_mean, input_variance : array-like of shape (channels,), default=None
+        Per-channel statistics for a leading ``Normalization`` layer.
+    auxiliary_outputs : int, default=0
+        Units of a second, linear output head. When above 0 the model has two
+        outputs, a dict ``{"target": ..., "auxiliary": ...}``.
+    dtype : str, default="float32"
+        Keras dtype policy of the layers, see :func:`cnn_body`.
+    seed : int, default=None
+        Seeds the initializers and dropout, see :func:`cnn_body`.
+    **body_params : dict
+        Parameters of :func:`cnn_body` (``filters``, ``padding``...).
+
+    Returns
+    -------
+    model : keras.Model
+        The uncompiled network.
+    """
+    heads = {"target": Head(n_outputs, output_activation)}
+    if auxiliary_outputs:
+        heads["auxiliary"] = Head(auxiliary_outputs, "linear")
+    body = partial(cnn_body, dtype=dtype, seed=seed, **body_params)
+    model = build_model(
+        input_shape,
+        body,
+        heads,
+        input_mean=input_mean,
+        input_variance=input_variance,
+        dtype=dtype,
+        seed=seed,
+        name="cnn",
+    )
+    return model if auxiliary_outputs else _single_output(model)
+
+
+def build_cnn_gru(
+    input_shape,
+    n_outputs,
+    *,
+    per_step=False,
+    output_activation="softmax",
+    input_mean=None,
+    input_variance=None,
+    auxiliary_outputs=0,
+    dtype="float32",
+    seed=None,
+    **body_params,
+):
+    """Build the CNN-GRU sequence network of the seed article (section 3.5).
+
+    :func:`cnn_gru_body` followed by ``Dense(n_outputs, output_activation)`` on
+    the last step: one prediction per sequence. With ``per_step=True`` it is
+    the seed's labelling network instead, ``TimeDistributed(Dense(n_outputs,
+    output_activation))``: one prediction per step, each from the frames up to
+    that step.
+
+    Parameters
+    ----------
+    input_shape : tuple of (int, int, int, int)
+        ``(steps, height, width, channels)`` of one sequence.
+    n_outputs : int
+        Units of the output layer (the number of classes).
+    per_step : bool, default=False
+        One output per step (``(steps, n_outputs)`` per sequence) rather than
+        one per sequence.
+    output_activation : str, default="softmax"
+        Activation of the output layer ("linear" for regression).
+    input_mean, input_variance : array-like of shape (channels,), default=None
+        Per-channel statistics for a leading ``Normalization`` layer.
+    auxiliary_outputs : int, default=0
+        Units of a second, linear head with one output per sequence (it reads
+        the last step, also when ``per_step`` is True); see :func:`build_cnn`.
+    dtype : str, default="float32"
+        Keras dtype policy of the layers, see :func:`cnn_body`.
+    seed : int, default=None
+        Seeds the initializers and dropout, see :func:`cnn_body`.
+    **body_params : dict
+        Parameters of :func:`cnn_gru_body` (``filters``, ``gru_units``...).
+
+    Returns
+    -------
+    model : keras.Model
+        The uncompiled network.
+    """
+    heads = {"target": Head(n_outputs, output_activation, per_step=per_step)}
+    if auxiliary_outputs:
+        heads["auxiliary"] = Head(auxiliary_outputs, "linear")
+    body = partial(cnn_gru_body, dtype=dtype, seed=seed, **body_params)
+    model = build_model(
+        input_shape,
+        body,
+        heads,
+        sequence=True,
+        input_mean=input_mean,
+        input_variance=input_variance,
+        dtype=dtype,
+        seed=seed,
+        name="cnn_gru",
+    )
+    return model if auxiliary_outputs else _single_output(model)
+
+
+def accepted_parameters(function):
+    """Names of the keyword arguments ``function`` takes; None for any (``**``)."""
+    parameters = inspect.signature(function).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return None
+    return {
+        p.name
+        for p in parameters
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    }
 
 
 def conv_output_size(size, n_blocks, kernel_size, pool_size, padding):
@@ -252,36 +379,60 @@ def conv_output_size(size, n_blocks, kernel_size, pool_size, padding):
     return tuple(int(s) for s in size)
 
 
+def _features(features, input_shape, sequence):
+    """The body's output as (per-sample features, per-step features or None)."""
+    if not sequence:
+        if len(features.shape) > 2:
+            features = layers.Flatten()(features)
+        return features, None
+    if len(features.shape) == 2:
+        return features, None
+    steps = input_shape[0]
+    if features.shape[1] != steps:
+        raise ValueError(
+            f"The network body returned shape {tuple(features.shape)} for "
+            f"sequences of {steps} steps: a per-step output must keep the steps "
+            f"as its second axis, (batch, {steps}, features)."
+        )
+    if len(features.shape) > 3:
+        features = layers.Reshape((steps, -1))(features)
+    return features[:, -1], features
+
+
 def _conv_blocks(
     x, filters, kernel_size, pool_size, padding, dtype, seeds, per_step=False
 ):
+    kernel_size = _pair(kernel_size)
+    pool_size = _pair(pool_size)
     size = tuple(x.shape[-3:-1])
     out = conv_output_size(size, len(filters), kernel_size, pool_size, padding)
     if min(out) < 1:
         raise ValueError(
             f"padding={padding!r} shrinks {size[0]}x{size[1]} images below one "
             f"pixel in {len(filters)} convolution blocks (kernel_size="
-            f"{tuple(kernel_size)}, pool_size={tuple(pool_size)}); use "
+            f"{kernel_size}, pool_size={pool_size}); use "
             "padding='same', fewer filters or larger images."
         )
-    wrap = (
-        (lambda layer: layers.TimeDistributed(layer, dtype=dtype))
-        if per_step
-        else (lambda layer: layer)
-    )
+
+    def wrap(layer):
+        return layers.TimeDistributed(layer, dtype=dtype) if per_step else layer
+
     for n_filters in filters:
-        x = wrap(
-            layers.Conv2D(
-                n_filters,
-                kernel_size,
-                activation="relu",
-                padding=padding,
-                kernel_initializer=seeds.glorot(),
-                dtype=dtype,
-            )
-        )(x)
+        conv = layers.Conv2D(
+            n_filters,
+            kernel_size,
+            activation="relu",
+            padding=padding,
+            kernel_initializer=seeds.glorot(),
+            dtype=dtype,
+        )
+        x = wrap(conv)(x)
         x = wrap(layers.MaxPooling2D(pool_size, padding=padding, dtype=dtype))(x)
     return x
+
+
+def _pair(value):
+    return (value, value) if isinstance(value, int) else tuple(value)
 
 
 def _normalize(inputs, mean, variance, dtype, invert=False):
@@ -297,22 +448,22 @@ def _normalize(inputs, mean, variance, dtype, invert=False):
     )(inputs)
 
 
-def _head(x, n_outputs, activation, mean, variance, dtype, seeds, per_step=False):
+def _head(x, head, dtype, seeds):
     # Mixed precision computes the head in float32 so softmax stays accurate.
     head_dtype = "float64" if dtype == "float64" else "float32"
     dense = layers.Dense(
-        n_outputs,
-        activation=activation,
+        head.units,
+        activation=head.activation,
         kernel_initializer=seeds.glorot(),
         dtype=head_dtype,
     )
-    x = (layers.TimeDistributed(dense, dtype=head_dtype) if per_step else dense)(x)
-    return _normalize(x, mean, variance, head_dtype, invert=True)
+    x = (layers.TimeDistributed(dense, dtype=head_dtype) if head.per_step else dense)(x)
+    return _normalize(x, head.mean, head.variance, head_dtype, invert=True)
 
 
-def _with_auxiliary(outputs, features, n_outputs, mean, variance, dtype, seeds):
-    auxiliary = _head(features, n_outputs, "linear", mean, variance, dtype, seeds)
-    return {"target": outputs, "auxiliary": auxiliary}
+def _single_output(model):
+    """The same layers, with the one output as a tensor rather than a dict."""
+    return keras.Model(model.input, model.output["target"], name=model.name)
 
 
 class _Seeds:

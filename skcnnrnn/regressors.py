@@ -1,12 +1,12 @@
 """The seed article's CNN and CNN-GRU as scikit-learn regressors."""
 
-from ._architectures import CNNGRUNetworkMixin, CNNNetworkMixin, store_parameters
-from ._base import BaseNetworkRegressor
-from ._docstrings import docstring
+from ._architectures import CNNGRUNetworkMixin, CNNNetworkMixin
+from ._docstrings import fill
+from ._regressor import BaseNetworkRegressor
 
 
 class CNNRegressor(CNNNetworkMixin, BaseNetworkRegressor):
-    __doc__ = docstring(
+    __doc__ = fill(
         """Convolutional network regressor of images.
 
     The network of :class:`CNNClassifier` with a linear head:
@@ -27,9 +27,17 @@ class CNNRegressor(CNNNetworkMixin, BaseNetworkRegressor):
     ----------
 %(cnn)s
 
+%(network)s
+
 %(training)s
 
-%(attributes)s
+%(runtime)s
+
+    Attributes
+    ----------
+%(fitted)s
+
+%(regressor_fitted)s
 
     See Also
     --------
@@ -46,8 +54,7 @@ class CNNRegressor(CNNNetworkMixin, BaseNetworkRegressor):
     >>> reg = CNNRegressor(epochs=2, random_state=0).fit(images, ink)
     >>> reg.predict(images[:3]).shape
     (3,)
-    """,
-        "regressor",
+    """
     )
 
     _parameter_constraints: dict = {
@@ -65,6 +72,7 @@ class CNNRegressor(CNNNetworkMixin, BaseNetworkRegressor):
         dropout=0.5,
         image_shape=None,
         padding="same",
+        network=None,
         optimizer="adam",
         learning_rate=1e-3,
         epochs=10,
@@ -81,11 +89,33 @@ class CNNRegressor(CNNNetworkMixin, BaseNetworkRegressor):
         distribution=None,
         **kwargs,
     ):
-        store_parameters(self, locals())
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.pool_size = pool_size
+        self.dense_units = dense_units
+        self.dropout = dropout
+        self.image_shape = image_shape
+        self.padding = padding
+        self.network = network
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.validation_split = validation_split
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.shuffle = shuffle
+        self.callbacks = callbacks
+        self.dtype = dtype
+        self.verbose = verbose
+        self.random_state = random_state
+        self.distribution = distribution
+        self._store_routed(kwargs)
 
 
 class CNNGRUSequenceRegressor(CNNGRUNetworkMixin, BaseNetworkRegressor):
-    __doc__ = docstring(
+    __doc__ = fill(
         """CNN-GRU regressor of frame or patch sequences.
 
     The network of :class:`CNNGRUSequenceClassifier` with a linear head:
@@ -103,9 +133,17 @@ class CNNGRUSequenceRegressor(CNNGRUNetworkMixin, BaseNetworkRegressor):
     ----------
 %(cnn_gru)s
 
+%(network)s
+
 %(training)s
 
-%(attributes)s
+%(runtime)s
+
+    Attributes
+    ----------
+%(fitted)s
+
+%(regressor_fitted)s
 
     See Also
     --------
@@ -126,8 +164,7 @@ class CNNGRUSequenceRegressor(CNNGRUNetworkMixin, BaseNetworkRegressor):
     ... )
     >>> pipe.fit(images, ink).predict(images[:3]).shape
     (3,)
-    """,
-        "regressor",
+    """
     )
 
     _parameter_constraints: dict = {
@@ -145,6 +182,7 @@ class CNNGRUSequenceRegressor(CNNGRUNetworkMixin, BaseNetworkRegressor):
         dropout=0.5,
         frame_shape=None,
         padding="same",
+        network=None,
         optimizer="adam",
         learning_rate=1e-3,
         epochs=10,
@@ -161,4 +199,26 @@ class CNNGRUSequenceRegressor(CNNGRUNetworkMixin, BaseNetworkRegressor):
         distribution=None,
         **kwargs,
     ):
-        store_parameters(self, locals())
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.pool_size = pool_size
+        self.gru_units = gru_units
+        self.dropout = dropout
+        self.frame_shape = frame_shape
+        self.padding = padding
+        self.network = network
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.validation_split = validation_split
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.shuffle = shuffle
+        self.callbacks = callbacks
+        self.dtype = dtype
+        self.verbose = verbose
+        self.random_state = random_state
+        self.distribution = distribution
+        self._store_routed(kwargs)

@@ -153,8 +153,7 @@ BAD_Y = [
     ("too short", lambda y: y[:-1], "inconsistent numbers of samples"),
     ("NaN", lambda y: np.where(y == 0, np.nan, 1.0), "NaN"),
     ("continuous", lambda y: y + np.linspace(0, 0.5, len(y)), "continuous"),
-    # 4 columns: neither one label per step (3 steps) nor a column vector.
-    ("2-D", lambda y: np.stack([y] * 4, axis=1), "1d|one column per step"),
+    ("3-D", lambda y: y.reshape(-1, 1, 1), "dim 3"),
 ]
 BAD_REGRESSION_Y = [
     ("too short", lambda y: y[:-1], "inconsistent numbers of samples"),

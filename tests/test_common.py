@@ -7,6 +7,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from _bodies import small_conv_body, small_gru_body
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.datasets import make_multilabel_classification
 from sklearn.utils._tags import get_tags
@@ -32,21 +33,12 @@ SAMPLE_WEIGHT_REASON = (
     "minibatch training with dropout in float32 cannot equal training on "
     "repeated samples; holds with batch_size >= n, dropout=0, dtype='float64'"
 )
-# A 2-D y labels each step of a sequence. This check gives 3 labels to rows of
-# 20 features (20 steps): no step-wise meaning exists, and guessing another
-# would hide the user's mistake. test_multi_output_contract_of_per_step_labels
-# below makes the check's own assertions on per-step data.
-MULTIOUTPUT_REASON = (
-    "3 labels for sequences of 20 steps: per-step labelling needs one label "
-    "per step; the same assertions pass on per-step data below"
-)
 EXPECTED_FAILED = {
     "CNNClassifier": {
         "check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_REASON,
     },
     "CNNGRUSequenceClassifier": {
         "check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_REASON,
-        "check_classifier_multioutput": MULTIOUTPUT_REASON,
     },
     "CNNRegressor": {
         "check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_REASON,
@@ -80,8 +72,17 @@ ESTIMATORS = [
     CNNRegressor(),
     CNNGRUSequenceRegressor(),
 ]
+# The same checks with a network of the user's own (the public network
+# parameter), one routed parameter set.
+USER_NETWORK_ESTIMATORS = [
+    CNNClassifier(network=small_conv_body, network__width=4),
+    CNNGRUSequenceClassifier(network=small_gru_body),
+    CNNRegressor(network=small_conv_body, network__width=4),
+    CNNGRUSequenceRegressor(network=small_gru_body),
+]
 CHECKS = parametrize_with_checks(
-    ESTIMATORS, expected_failed_checks=_expected_failed_checks
+    ESTIMATORS + USER_NETWORK_ESTIMATORS,
+    expected_failed_checks=_expected_failed_checks,
 )
 
 

@@ -1,9 +1,11 @@
+from functools import partial
+
 import keras
 import numpy as np
 import pytest
 from keras import layers
 
-from skcnnrnn.networks import build_cnn, build_cnn_gru
+from skcnnrnn.networks import Head, build_cnn, build_cnn_gru, build_model, cnn_body
 
 
 def _trainable_layers(model):
@@ -129,8 +131,6 @@ def test_auxiliary_head_is_a_second_linear_output(per_step):
         5,
         per_step=per_step,
         auxiliary_outputs=2,
-        auxiliary_mean=[100.0, -3.0],
-        auxiliary_variance=[1e4, 1.0],
         seed=0,
     )
     out = model.predict_on_batch(np.zeros((7, 4, 3, 3, 1), np.float32))
@@ -143,18 +143,43 @@ def test_auxiliary_head_is_a_second_linear_output(per_step):
 
 
 def test_output_statistics_map_the_head_to_the_target_scale():
-    plain = build_cnn((6, 6, 1), 2, output_activation="linear", seed=0)
-    scaled = build_cnn(
-        (6, 6, 1),
-        2,
-        output_activation="linear",
-        output_mean=[50.0, -1.0],
-        output_variance=[400.0, 0.25],
-        seed=0,
-    )
+    def model(**statistics):
+        body = partial(cnn_body, seed=0)
+        head = Head(2, "linear", **statistics)
+        return build_model((6, 6, 1), body, {"target": head}, seed=0)
+
+    plain = model()
+    scaled = model(mean=[50.0, -1.0], variance=[400.0, 0.25])
     x = np.random.default_rng(0).random((3, 6, 6, 1), dtype=np.float32)
     np.testing.assert_allclose(
-        scaled.predict_on_batch(x),
-        plain.predict_on_batch(x) * [20.0, 0.5] + [50.0, -1.0],
+        scaled.predict_on_batch(x)["target"],
+        plain.predict_on_batch(x)["target"] * [20.0, 0.5] + [50.0, -1.0],
         rtol=1e-5,
     )
+
+
+def test_a_body_of_one_vector_per_sample_cannot_label_steps():
+    body = layers.TimeDistributed(layers.GlobalAveragePooling2D())
+    heads = {"target": Head(3, per_step=True)}
+    with pytest.raises(ValueError, match=r"one feature vector per step.*\(batch, 5,"):
+        build_model(
+            (5, 4, 4, 1), lambda x: layers.GRU(2)(body(x)), heads, sequence=True
+        )
+
+
+def _shapes(model):
+    return {name: tuple(tensor.shape) for name, tensor in model.output.items()}
+
+
+def test_feature_maps_are_flattened_for_the_heads():
+    image = build_model((6, 6, 1), lambda x: layers.Conv2D(2, 3)(x), {"t": Head(3)})
+    assert _shapes(image) == {"t": (None, 3)}
+    frames = layers.TimeDistributed(layers.Conv2D(2, 3, padding="same"))
+    heads = {"step": Head(3, per_step=True), "last": Head(2)}
+    sequence = build_model((4, 5, 5, 1), frames, heads, sequence=True)
+    assert _shapes(sequence) == {"step": (None, 4, 3), "last": (None, 2)}
+
+
+def test_a_body_must_return_a_keras_tensor():
+    with pytest.raises(TypeError, match="Keras tensor"):
+        build_model((6, 6, 1), lambda x: np.zeros(3), {"t": Head(3)})

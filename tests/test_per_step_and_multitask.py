@@ -24,6 +24,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils._tags import get_tags
 
 from skcnnrnn import CNNClassifier, CNNGRUSequenceClassifier, PatchTiler
+from skcnnrnn._targets import class_targets
 
 CV = KFold(3, shuffle=True, random_state=0)
 
@@ -94,7 +95,7 @@ def test_per_step_grid_search(digit_tasks):
 
 def test_per_step_tags_and_column_vector(digit_tasks):
     assert get_tags(CNNGRUSequenceClassifier()).target_tags.multi_output
-    assert not get_tags(CNNClassifier()).target_tags.multi_output
+    assert get_tags(CNNClassifier()).target_tags.multi_output  # label columns
     # A (n, 1) column for 4-step sequences is one label per sequence.
     images, digits = digit_tasks["images"][:200], digit_tasks["labels"][:200]
     sequences = PatchTiler(patch_size=(2, 8), output_size=None).fit_transform(images)
@@ -109,10 +110,10 @@ def test_per_step_class_weight_weighs_each_step():
     # Step 0 is mostly label 0, step 1 mostly label 1: "balanced" must weigh
     # the rare label of each step up, value by value.
     y = np.array([[0, 1]] * 9 + [[1, 0]])
-    clf = CNNGRUSequenceClassifier(class_weight={0: 1.0, 1: 3.0})
-    sample, cell = clf._training_weights(np.zeros((10, 2)), y, np.full(10, 2.0))
-    np.testing.assert_array_equal(sample, np.full(10, 2.0))
-    np.testing.assert_array_equal(cell, np.where(y == 1, 6.0, 2.0))
+    sample = np.full(10, 2.0)
+    targets = class_targets(y, sample, {0: 1.0, 1: 3.0}, steps=2)
+    np.testing.assert_array_equal(sample, np.full(10, 2.0))  # not modified
+    np.testing.assert_array_equal(targets.weights["target"], np.where(y == 1, 6.0, 2.0))
 
 
 # -- multi-task training -----------------------------------------------------

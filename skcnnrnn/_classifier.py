@@ -1,0 +1,209 @@
+"""What classification adds to the estimator shell: labels, probabilities,
+per-step and multi-output targets, and the auxiliary regression head."""
+
+from __future__ import annotations
+
+from numbers import Real
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import accuracy_score
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import BaseNetwork
+from ._input import check_auxiliary_target
+from ._targets import class_targets, with_auxiliary
+
+if TYPE_CHECKING:
+    from typing import Self
+
+
+class BaseNetworkClassifier(ClassifierMixin, BaseNetwork):
+    """Base class of the Keras classifiers; not for direct use.
+
+    A 2-D ``y`` holds ``k`` label columns, one output head each, except for a
+    sequence classifier given one column per step: one label per step.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseNetwork._parameter_constraints,
+        "class_weight": [dict, list, StrOptions({"balanced"}), None],
+        "auxiliary_loss_weight": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        auxiliary_target: ArrayLike | None = None,
+    ) -> Self:
+        """Build the network and train it on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like
+            Training images or sequences; see the class documentation for the
+            accepted shapes. Any numeric dtype; ``uint8`` pixels are fine, the
+            network normalises its input. A NumPy memory map
+            (``np.load(path, mmap_mode="r")``) is streamed: batches are read
+            and converted one at a time, never the whole dataset.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels, of any type (ints, strings...). A 2-D ``y`` holds
+            ``n_outputs`` label columns (or a binary indicator matrix), one
+            output head each; for :class:`CNNGRUSequenceClassifier`, a ``y``
+            with exactly one column per step holds one label per step.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples. They are rescaled to mean 1
+            (with ``class_weight`` applied), so their scale does not change the
+            effective learning rate; samples of weight 0 are left out.
+
+        auxiliary_target : array-like of shape (n_samples,) or \
+(n_samples, n_auxiliary), default=None
+            A regression target (a number or a vector per sample) learnt
+            jointly with the classes by a second, linear head on the same
+            network, weighted by ``auxiliary_loss_weight`` (the seed's
+            multi-task learning); :meth:`predict_auxiliary` returns the head's
+            predictions. Cross-validation and grid search split it with the
+            samples, and a Pipeline routes it as ``clf__auxiliary_target``.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        return self._fit(X, y, sample_weight, auxiliary_target=auxiliary_target)
+
+    def _encode_target(self, y, weights, inputs, auxiliary_target=None):
+        targets = class_targets(
+            y, weights, self.class_weight, steps=self._steps(inputs)
+        )
+        if auxiliary_target is None:
+            return targets
+        auxiliary = check_auxiliary_target(auxiliary_target, len(y))
+        return with_auxiliary(targets, auxiliary, weights, self.auxiliary_loss_weight)
+
+    def predict_proba(self, X: ArrayLike) -> np.ndarray | list[np.ndarray]:
+        """Probability of each class for each sample (or each step or column).
+
+        Parameters
+        ----------
+        X : array-like
+            Images or sequences with the per-sample shape seen in :meth:`fit`.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), or list of such arrays
+            Class probabilities in the order of ``classes_``; rows sum to 1.
+            Fitted on a 2-D ``y``, a list with one array per label column (or
+            per step), as scikit-learn's multi-output classifiers return
+            (RandomForestClassifier, MultiOutputClassifier).
+        """
+        probas = self._probas(X)
+        return probas[0] if len(probas) == 1 and not self._per_step else probas
+
+    def _probas(self, X):
+        """One (n, n_classes) array per label column or per step."""
+        outputs = self._outputs(X)
+        probas = []
+        for name in self._output_names:
+            proba = outputs[name].astype(np.float64)
+            proba /= proba.sum(axis=-1, keepdims=True)
+            probas.extend(np.moveaxis(proba, 1, 0) if self._per_step else [proba])
+        return [np.ascontiguousarray(p) for p in probas]
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Predicted class of each sample (or each step or column).
+
+        Parameters
+        ----------
+        X : array-like
+            Images or sequences with the per-sample shape seen in :meth:`fit`.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Labels from ``classes_``; one per column (or step) when fitted on
+            a 2-D ``y``.
+        """
+        probas = self._probas(X)  # checks that the classifier is fitted
+        classes = self.classes_
+        if self._per_step or self.n_outputs_ == 1:
+            classes = [classes] * len(probas)
+        labels = [c[p.argmax(axis=1)] for c, p in zip(classes, probas, strict=True)]
+        if self.n_outputs_ == 1 and not self._per_step:
+            return labels[0]
+        return np.stack(labels, axis=1)
+
+    def score(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
+        """Mean accuracy of :meth:`predict` on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like
+            Images or sequences with the per-sample shape seen in :meth:`fit`.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True labels, in the shape of the ``y`` given to :meth:`fit`.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the mean.
+
+        Returns
+        -------
+        score : float
+            Fraction of samples classified correctly (weighted). With per-step
+            labels, the mean per-step accuracy: the fraction of all steps of
+            all sequences labelled correctly, each sequence weighted by its
+            ``sample_weight``. With label columns, the subset accuracy: the
+            fraction of samples whose every label is right, as
+            MultiOutputClassifier scores.
+        """
+        y_pred = self.predict(X)
+        y = np.asarray(y)
+        if y_pred.ndim == 1:
+            return accuracy_score(y, y_pred, sample_weight=sample_weight)
+        if y.shape != y_pred.shape:
+            raise ValueError(
+                f"y has shape {y.shape}, but the classifier predicts shape "
+                f"{y_pred.shape}: one label per column (or step) of its fit's y."
+            )
+        correct = (y == y_pred).mean(axis=1) if self._per_step else (y == y_pred).all(1)
+        return float(np.average(correct, weights=sample_weight))
+
+    def predict_auxiliary(self, X: ArrayLike) -> np.ndarray:
+        """Predictions of the auxiliary regression head.
+
+        Parameters
+        ----------
+        X : array-like
+            Images or sequences with the per-sample shape seen in :meth:`fit`.
+
+        Returns
+        -------
+        auxiliary : ndarray of shape (n_samples,) or (n_samples, n_auxiliary)
+            The head's output, in the units and shape of the
+            ``auxiliary_target`` given to :meth:`fit`.
+        """
+        check_is_fitted(self)
+        if not self.n_auxiliary_outputs_:
+            raise NotFittedError(
+                f"This {type(self).__name__} was fitted without auxiliary_target, "
+                "so it has no auxiliary head: call fit(X, y, auxiliary_target=...)."
+            )
+        outputs = self._outputs(X)["auxiliary"].astype(np.float64)
+        return outputs.ravel() if self._auxiliary_1d else outputs

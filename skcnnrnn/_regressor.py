@@ -1,0 +1,94 @@
+"""What regression adds to the estimator shell: numeric targets and R²."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import RegressorMixin, _fit_context
+
+from ._base import BaseNetwork
+from ._targets import regression_targets
+
+if TYPE_CHECKING:
+    from typing import Self
+
+
+class BaseNetworkRegressor(RegressorMixin, BaseNetwork):
+    """Base class of the Keras regressors; not for direct use."""
+
+    _y_numeric = True
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
+        """Build the network and train it on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like
+            Training images or sequences; see the class documentation for the
+            accepted shapes. Any numeric dtype; ``uint8`` pixels are fine, the
+            network normalises its input. A NumPy memory map is streamed, as
+            for the classifiers.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values, one number or one vector per sample, in any units:
+            they are standardised for training.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples, rescaled to mean 1; samples
+            of weight 0 are left out.
+
+        Returns
+        -------
+        self : object
+            The fitted regressor.
+        """
+        return self._fit(X, y, sample_weight)
+
+    def _encode_target(self, y, weights, inputs):
+        return regression_targets(y, weights)
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Predicted target of each sample.
+
+        Parameters
+        ----------
+        X : array-like
+            Images or sequences with the per-sample shape seen in :meth:`fit`.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions (float64), in the shape of the ``y`` given to
+            :meth:`fit`.
+        """
+        y_pred = self._outputs(X)["target"].astype(np.float64)
+        return y_pred.ravel() if self._y_1d else y_pred
+
+    def score(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
+        """Coefficient of determination R² of :meth:`predict` on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like
+            Images or sequences with the per-sample shape seen in :meth:`fit`.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True targets.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        score : float
+            R² (1 is perfect, 0 is predicting the mean), averaged uniformly
+            over outputs, as scikit-learn's regressors score.
+        """
+        return super().score(X, y, sample_weight=sample_weight)

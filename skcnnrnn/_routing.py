@@ -1,0 +1,231 @@
+"""Routed parameters (scikeras' style): ``optimizer__*``, ``fit__*``,
+``callbacks__*`` and ``network__*``.
+
+Each is checked against what it is routed to when ``fit`` starts, before any
+data is touched, so that a misspelt or misplaced argument is a ``ValueError``
+naming it and its target rather than a Keras error deep inside training.
+scikeras' ``unflatten_params`` still builds optimizers and callbacks from them.
+"""
+
+import inspect
+
+from .networks import accepted_parameters
+
+PREFIXES = ("optimizer", "fit", "callbacks", "network")
+OPTIMIZERS = (
+    "adam",
+    "adamw",
+    "sgd",
+    "rmsprop",
+    "adagrad",
+    "adadelta",
+    "adamax",
+    "nadam",
+    "ftrl",
+    "lion",
+)
+# keras.Model.fit arguments that the estimator sets itself, and the parameter
+# of the estimator to use instead.
+FIT_OWNED = {
+    "x": "fit's X",
+    "y": "fit's y",
+    "batch_size": "the batch_size parameter",
+    "shuffle": "the shuffle parameter",
+    "sample_weight": "fit's sample_weight",
+    "class_weight": "the class_weight parameter",
+    "validation_split": "the validation_split parameter",
+    "validation_data": "the validation_split parameter",
+    "callbacks": "the callbacks parameter",
+}
+# Network arguments the estimator passes itself, from its own parameters.
+NETWORK_OWNED = {"seed": "random_state", "dtype": "dtype"}
+
+
+def is_routed(name):
+    """Whether ``name`` has the form of a routed parameter, ``prefix__name``."""
+    prefix, sep, rest = name.partition("__")
+    return bool(prefix and sep and rest)
+
+
+def routed(params, prefix):
+    """``{name: value}`` of the parameters routed to ``prefix``, prefix removed."""
+    start = prefix + "__"
+    return {k[len(start) :]: v for k, v in params.items() if k.startswith(start)}
+
+
+def check_routed(params, *, optimizer, callbacks, network):
+    """Raise a ValueError for any routed parameter its target does not take.
+
+    ``params`` are the estimator's parameters; ``optimizer`` its optimizer
+    (name, class or instance), ``callbacks`` its callbacks and ``network`` the
+    network body function that ``network__*`` parameters go to.
+    """
+    for name in params:
+        if is_routed(name) and name.partition("__")[0] not in PREFIXES:
+            raise ValueError(
+                f"Unknown parameter {name!r}: routed parameters start with one of "
+                f"{', '.join(p + '__' for p in PREFIXES)}."
+            )
+    _check_optimizer(routed(params, "optimizer"), optimizer)
+    _check_fit(routed(params, "fit"))
+    _check_callbacks(routed(params, "callbacks"), callbacks)
+    _check_network(routed(params, "network"), network)
+
+
+def optimizer_class(optimizer):
+    """The Keras optimizer class of a name or class; None for an instance."""
+    if isinstance(optimizer, str):
+        import keras
+
+        return type(keras.optimizers.get(optimizer))
+    return optimizer if isinstance(optimizer, type) else None
+
+
+def _optimizer_arguments(cls):
+    names = set()
+    for klass in cls.__mro__[:-1]:  # not object
+        if "__init__" in vars(klass):
+            names |= accepted_parameters(_without_var_keyword(klass.__init__))
+    return names - {"self"}
+
+
+def _without_var_keyword(function):
+    """``function`` as far as its named arguments go (``**kwargs`` left out)."""
+    signature = inspect.signature(function)
+    kept = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+
+    def named(*args, **kwargs):
+        pass  # pragma: no cover - only its signature is read
+
+    named.__signature__ = signature.replace(parameters=kept)
+    return named
+
+
+def _check_optimizer(arguments, optimizer):
+    if not arguments:
+        return
+    first = next(iter(arguments))
+    cls = optimizer_class(optimizer)
+    if cls is None:
+        raise ValueError(
+            f"optimizer__{first} is routed to the optimizer, but optimizer is an "
+            f"instance ({type(optimizer).__name__}): set {first} on the instance."
+        )
+    known = _optimizer_arguments(cls)
+    for name in arguments:
+        if name.partition("__")[0] not in known:
+            raise ValueError(
+                f"optimizer__{name} is not an argument of {cls.__name__}"
+                f"{_who_takes(name.partition('__')[0])}."
+            )
+
+
+def _who_takes(name):
+    takers = [o for o in OPTIMIZERS if name in _optimizer_arguments(optimizer_class(o))]
+    if not takers:
+        return ""
+    return (
+        "; "
+        + " and ".join(f"optimizer={o!r}" for o in takers[:2])
+        + (" takes it" if len(takers) == 1 else " take it")
+    )
+
+
+def _check_fit(arguments):
+    import keras
+
+    known = accepted_parameters(keras.Model.fit) - {"self"}
+    for name in arguments:
+        if name in FIT_OWNED:
+            raise ValueError(
+                f"fit__{name} cannot be routed to keras.Model.fit: skcnnrnn sets "
+                f"it itself, from {FIT_OWNED[name]}."
+            )
+        if name not in known:
+            raise ValueError(f"fit__{name} is not an argument of keras.Model.fit.")
+
+
+def _check_callbacks(arguments, callbacks):
+    if not arguments:
+        return
+    first = next(iter(arguments))
+    if callbacks is None:
+        raise ValueError(
+            f"callbacks__{first} is routed to the callbacks, but callbacks is None."
+        )
+    items = _callback_items(callbacks)
+    for name in arguments:
+        key, _, rest = name.partition("__")
+        if rest and key in items:
+            targets, argument = {key: items[key]}, rest.partition("__")[0]
+        else:
+            targets, argument = items, key
+        for label, item in targets.items():
+            if not isinstance(item, type):
+                raise ValueError(
+                    f"callbacks__{name} is routed to callback {label}, an instance "
+                    f"({type(item).__name__}): give its class, or set it on it."
+                )
+            known = accepted_parameters(item)
+            if known is not None and argument not in known:
+                raise ValueError(
+                    f"callbacks__{name} is not an argument of {item.__name__}."
+                )
+
+
+def _callback_items(callbacks):
+    if isinstance(callbacks, dict):
+        return dict(callbacks)
+    if isinstance(callbacks, (list, tuple)):
+        return {str(i): item for i, item in enumerate(callbacks)}
+    return {"0": callbacks}
+
+
+def _check_network(arguments, network):
+    known = accepted_parameters(network)
+    name = getattr(network, "__name__", type(network).__name__)
+    for argument in arguments:
+        if argument in NETWORK_OWNED:
+            raise ValueError(
+                f"network__{argument} is set by the estimator from its "
+                f"{NETWORK_OWNED[argument]} parameter."
+            )
+        if known is not None and argument not in known:
+            raise ValueError(
+                f"network__{argument} is not an argument of the network {name}."
+            )
+
+
+def build_optimizer(optimizer, learning_rate, arguments):
+    """A new Keras optimizer: from a name or class with ``learning_rate`` and
+    the routed ``arguments``, or a fresh copy of an instance (which holds
+    per-model state, so each fit needs its own)."""
+    from scikeras._utils import unflatten_params
+
+    cls = optimizer_class(optimizer)
+    if cls is None:
+        return type(optimizer).from_config(optimizer.get_config())
+    return unflatten_params(
+        items=cls, params={"learning_rate": learning_rate, **arguments}
+    )
+
+
+def build_callbacks(callbacks, arguments):
+    """The Keras callbacks of a fit, classes built with the routed ``arguments``."""
+    import keras
+    from scikeras._utils import unflatten_params
+
+    if callbacks is None:
+        return []
+    built = unflatten_params(items=callbacks, params=arguments)
+    if isinstance(built, dict):
+        built = list(built.values())
+    elif isinstance(built, keras.callbacks.Callback):
+        built = [built]
+    for callback in built:
+        if not isinstance(callback, keras.callbacks.Callback):
+            raise TypeError(
+                "callbacks must hold keras.callbacks.Callback instances or "
+                f"classes, got {callback!r}."
+            )
+    return list(built)

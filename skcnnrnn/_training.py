@@ -1,0 +1,279 @@
+"""The training loop, apart from the estimator: batches, validation split,
+weights, input statistics, seeding, callbacks and early stopping.
+
+:func:`train` takes validated network inputs (an array, a memory map or
+tiles: anything indexable by rows), the :class:`~skcnnrnn._targets.Targets`
+of every head and a :class:`Plan` of the training settings, and returns the
+trained Keras model and its history. In-memory and streamed inputs take the
+same path: rows are read and converted to floats one batch at a time.
+"""
+
+import contextlib
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from ._random import keras_seed
+from ._runtime import quiet_tensorflow_start, releasing_training_graphs
+from .networks import build_model
+
+with quiet_tensorflow_start():
+    import keras
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to build and train one network (from the estimator's parameters)."""
+
+    body: object  # body(inputs) -> features, parameters bound
+    sequence: bool  # whether inputs are frame sequences
+    make_optimizer: object  # () -> a new keras optimizer
+    callbacks: list
+    fit_kwargs: dict  # routed fit__* arguments
+    epochs: int
+    batch_size: int
+    shuffle: bool
+    validation_fraction: float
+    early_stopping: bool
+    n_iter_no_change: int
+    tol: float
+    dtype: str
+    verbose: int
+    seed: int | None
+    distribution: object  # None, "mirrored" or a tf.distribute.Strategy
+
+
+@dataclass
+class Trained:
+    """What :func:`train` returns."""
+
+    model: object
+    history: dict
+    best_epoch: int
+
+
+def train(inputs, targets, plan):
+    """Build a network for ``inputs`` and ``targets`` and train it by ``plan``."""
+    rows = _rows_to_train(targets)
+    targets = targets.take(rows)
+    train_at, valid_at = _validation_split(
+        len(rows), targets.stratify, plan.validation_fraction, plan.seed
+    )
+    targets.weights = {k: w / w[train_at].mean() for k, w in targets.weights.items()}
+    heads, loss_weights = targets.standardised(train_at)
+    with keras_seed(plan.seed):
+        mean, variance = channel_statistics(
+            inputs, rows[train_at], _statistics_weights(targets)[train_at]
+        )
+        with _distribution_scope(plan.distribution):
+            model = build_model(
+                inputs.shape[1:],
+                plan.body,
+                heads,
+                sequence=plan.sequence,
+                input_mean=mean,
+                input_variance=variance,
+                dtype=plan.dtype,
+                seed=plan.seed,
+            )
+            model.compile(
+                optimizer=plan.make_optimizer(),
+                loss=targets.losses,
+                loss_weights=loss_weights,
+                metrics=targets.metrics,
+            )
+        batches = _batches(inputs, rows, targets, plan, train_at, valid_at)
+        history, best_epoch = _fit(model, *batches, plan)
+    return Trained(model, history, best_epoch)
+
+
+def _rows_to_train(targets):
+    """Rows with some weight: samples of weight zero are left out."""
+    keep = np.zeros(len(next(iter(targets.weights.values()))), dtype=bool)
+    for weights in targets.weights.values():
+        keep |= weights.reshape(len(weights), -1).max(axis=1) > 0
+    return np.flatnonzero(keep)
+
+
+def _statistics_weights(targets):
+    """Per-sample weights of the input statistics: the main head's, per sample."""
+    weights = targets.weights[next(iter(targets.heads))]
+    return weights if weights.ndim == 1 else weights.reshape(len(weights), -1).mean(1)
+
+
+def _validation_split(n_samples, stratify, fraction, seed):
+    """Indices of training and validation samples: shuffled, stratified
+    by the class labels ``stratify`` when given."""
+    everything = np.arange(n_samples)
+    if fraction == 0:
+        return everything, None
+    rng = np.random.RandomState(seed)
+    if stratify is not None:
+        try:
+            return train_test_split(
+                everything, test_size=fraction, stratify=stratify, random_state=rng
+            )
+        except ValueError:
+            pass  # classes too small to stratify: a plain shuffled split
+    return train_test_split(everything, test_size=fraction, random_state=rng)
+
+
+def _distribution_scope(distribution):
+    """The ``tf.distribute`` scope the network is built and compiled in.
+
+    Keras trains a model on the strategy it was created under, so the scope
+    must cover building and compiling; ``fit`` follows on its own.
+    """
+    if distribution is None:
+        return contextlib.nullcontext()
+    if isinstance(distribution, str):  # "mirrored"
+        import tensorflow as tf
+
+        return tf.distribute.MirroredStrategy().scope()
+    return distribution.scope()
+
+
+def _batches(inputs, rows, targets, plan, train_at, valid_at):
+    """The training batches, and the validation batches (or None)."""
+    weights = targets.weights
+    if all(np.all(w == 1) for w in weights.values()):
+        weights = None
+    dtype = np.float64 if plan.dtype == "float64" else np.float32
+    training = Batches(
+        inputs,
+        rows[train_at],
+        {k: v[train_at] for k, v in targets.values.items()},
+        None if weights is None else {k: w[train_at] for k, w in weights.items()},
+        plan.batch_size,
+        dtype,
+        shuffle_seed=plan.seed if plan.shuffle else False,
+    )
+    if valid_at is None:
+        return training, None
+    validation = Batches(
+        inputs,
+        rows[valid_at],
+        {k: v[valid_at] for k, v in targets.values.items()},
+        None,
+        plan.batch_size,
+        dtype,
+    )
+    return training, validation
+
+
+def _fit(model, training, validation, plan):
+    """``model.fit`` with the plan's callbacks; the history and best epoch."""
+    callbacks = [*plan.callbacks, _StopOnNonFiniteLoss()]
+    stopper = None
+    if plan.early_stopping:
+        stopper = keras.callbacks.EarlyStopping(
+            monitor="val_loss",
+            mode="min",
+            min_delta=plan.tol,
+            patience=plan.n_iter_no_change,
+            restore_best_weights=True,
+        )
+        callbacks.append(stopper)
+    fit_kwargs = {
+        "epochs": plan.epochs,
+        "verbose": plan.verbose,
+        "validation_data": validation,
+        # Batches shuffles its rows, from its own generator; Keras' shuffling
+        # of the batch order would draw from the global, shared random state.
+        "shuffle": False,
+        **plan.fit_kwargs,  # fit__* parameters override the defaults above
+    }
+    with releasing_training_graphs():
+        result = model.fit(training, callbacks=callbacks, **fit_kwargs)
+    history = {
+        _HISTORY_NAMES.get(key, key): [float(v) for v in values]
+        for key, values in result.history.items()
+    }
+    if history["loss"] and not np.isfinite(history["loss"][-1]):
+        raise ValueError(
+            f"Training diverged: the loss became {history['loss'][-1]} at epoch "
+            f"{len(history['loss'])}. Lower learning_rate, or check the inputs "
+            "for extreme values."
+        )
+    best_epoch = len(history["loss"]) - 1
+    if stopper is not None:
+        best_epoch = int(stopper.best_epoch)  # the epoch it restored
+    return history, best_epoch
+
+
+# Keras prefixes the metrics of a multi-output network with the output's name.
+_HISTORY_NAMES = {"target_accuracy": "accuracy", "val_target_accuracy": "val_accuracy"}
+
+
+class Batches(keras.utils.PyDataset):
+    """Batches of ``source[rows]`` read and converted one at a time.
+
+    ``y`` and ``weights`` are dicts of arrays, one per output (``weights``
+    may be None). Only the current batch is ever in memory as floats, so a
+    memory map or lazy tiles are never read whole. Rows within a batch are
+    read in order. ``shuffle_seed`` (an int, None for unseeded, False for no
+    shuffling) reshuffles the rows before every epoch.
+    """
+
+    def __init__(self, source, rows, y, weights, batch_size, dtype, shuffle_seed=False):
+        super().__init__()
+        self.source, self.rows, self.y, self.weights = source, rows, y, weights
+        self.batch_size, self.dtype = batch_size, dtype
+        self.shuffle = shuffle_seed is not False
+        self.rng = np.random.default_rng(shuffle_seed if self.shuffle else None)
+        self.order = np.arange(len(rows))
+        if self.shuffle:
+            self.rng.shuffle(self.order)
+
+    def __len__(self):
+        return -(-len(self.rows) // self.batch_size)
+
+    def __getitem__(self, index):
+        batch = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        batch = batch[np.argsort(self.rows[batch])]  # read the source in order
+        x = np.asarray(self.source[self.rows[batch]], dtype=self.dtype)
+        y = {key: values[batch] for key, values in self.y.items()}
+        if self.weights is None:
+            return x, y
+        weights = {k: w[batch].astype(np.float32) for k, w in self.weights.items()}
+        return x, y, weights
+
+    def on_epoch_end(self):
+        if self.shuffle:
+            self.rng.shuffle(self.order)
+
+
+class _StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stop at the end of the first epoch whose loss is NaN or infinite.
+
+    Checked per epoch, not per batch, so training never waits on the device
+    to report a batch loss.
+    """
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(float(loss)):
+            self.model.stop_training = True
+
+
+def channel_statistics(inputs, rows, weights, chunk_values=2**18):
+    """Weighted per-channel mean and variance of ``inputs[rows]`` (float64).
+
+    Works in chunks of about ``chunk_values`` values (2 MiB as float64), so
+    no float copy of the data is made, however large (or memory-mapped).
+    """
+    chunk = max(1, chunk_values // int(np.prod(inputs.shape[1:])))
+    channels = inputs.shape[-1]
+    total = np.zeros(channels)
+    total_sq = np.zeros(channels)
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        x = inputs[part].reshape(len(part), -1, channels).astype(np.float64)
+        w = weights[start : start + chunk]
+        total += np.einsum("n,npc->c", w, x)
+        total_sq += np.einsum("n,npc,npc->c", w, x, x)
+    count = weights.sum() * np.prod(inputs.shape[1:-1])
+    mean = total / count
+    variance = np.maximum(total_sq / count - mean**2, 0.0)
+    return mean, variance
