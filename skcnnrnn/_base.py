@@ -31,7 +31,6 @@ from ._random import seed_from
 from ._runtime import cap_tensorflow_threads, quiet_tensorflow_start
 from ._targets import sample_weights
 from ._training import Plan, train
-from .networks import accepted_parameters
 from .tiling import TiledImages
 
 with quiet_tensorflow_start():  # the first import of TensorFlow in a process
@@ -220,7 +219,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
                     f"built-in network: set {name} instead."
                 )
             kwargs = {**own, **kwargs}
-        accepted = accepted_parameters(network) or set()
+        accepted = _routing.accepted_parameters(network) or set()
         for name, value in (("seed", seed), ("dtype", self.dtype)):
             if name in accepted:
                 kwargs[name] = value

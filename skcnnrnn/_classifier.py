@@ -186,7 +186,7 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetwork):
         return float(np.average(correct, weights=sample_weight))
 
     def predict_auxiliary(self, X: ArrayLike) -> np.ndarray:
-        """Predictions of the auxiliary regression head.
+        """Predict the auxiliary regression target with the auxiliary head.
 
         Parameters
         ----------

@@ -9,8 +9,6 @@ scikeras' ``unflatten_params`` still builds optimizers and callbacks from them.
 
 import inspect
 
-from .networks import accepted_parameters
-
 PREFIXES = ("optimizer", "fit", "callbacks", "network")
 OPTIMIZERS = (
     "adam",
@@ -39,6 +37,18 @@ FIT_OWNED = {
 }
 # Network arguments the estimator passes itself, from its own parameters.
 NETWORK_OWNED = {"seed": "random_state", "dtype": "dtype"}
+
+
+def accepted_parameters(function):
+    """Names of the keyword arguments ``function`` takes; None for any (``**``)."""
+    parameters = inspect.signature(function).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return None
+    return {
+        p.name
+        for p in parameters
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    }
 
 
 def is_routed(name):

@@ -12,7 +12,6 @@ it, and returns an uncompiled :class:`keras.Model`. :func:`build_cnn` and
     model.compile("adam", "sparse_categorical_crossentropy")
 """
 
-import inspect
 from functools import partial
 from typing import NamedTuple
 
@@ -109,20 +108,14 @@ def cnn_gru_body(
         The (normalised) frame sequences.
     filters : tuple of int, default=(32,)
         Filters of each per-frame convolution block; empty for none.
-    kernel_size : tuple of (int, int), default=(3, 3)
-        Convolution kernel size.
-    pool_size : tuple of (int, int), default=(2, 2)
-        Max-pooling window and stride.
+    kernel_size, pool_size
+        As for :func:`cnn_body`.
     gru_units : int, default=128
         Units of the GRU.
     dropout : float, default=0.5
         Dropout rate after the GRU.
-    padding : {"same", "valid"}, default="same"
-        Padding of convolutions and pooling, see :func:`cnn_body`.
-    dtype : str, default="float32"
-        Keras dtype policy of the layers, see :func:`cnn_body`.
-    seed : int, default=None
-        Seeds the initializers and dropout, see :func:`cnn_body`.
+    padding, dtype, seed
+        As for :func:`cnn_body`.
 
     Returns
     -------
@@ -148,11 +141,18 @@ def cnn_gru_body(
 class Head(NamedTuple):
     """One output layer of :func:`build_model`.
 
-    ``units`` outputs with ``activation``, one per sample, or one per step of
-    a sequence when ``per_step``. ``mean`` and ``variance`` (one per unit), when
-    given, add a fixed ``Normalization(invert=True)`` after the layer that maps
-    its standardised output to the targets' scale, so a regression head starts
-    at the right mean and spread.
+    Parameters
+    ----------
+    units : int
+        Number of outputs (classes, or regression targets).
+    activation : str, default="softmax"
+        Activation of the output layer ("linear" for regression).
+    per_step : bool, default=False
+        One output per step of a sequence rather than one per sample.
+    mean, variance : array-like of shape (units,), default=None
+        When given, a fixed ``Normalization(invert=True)`` after the layer
+        maps its standardised output to the targets' scale, so a regression
+        head starts at the right mean and spread.
     """
 
     units: int
@@ -191,11 +191,10 @@ def build_model(
     sequence : bool, default=False
         Whether the input is a sequence of frames, whose first axis is steps.
     input_mean, input_variance : array-like of shape (channels,), default=None
-        Per-channel statistics for a leading ``Normalization`` layer; none when
-        ``None``.
+        Per-channel statistics for a leading ``Normalization`` layer, if given.
     dtype : str, default="float32"
         Keras dtype policy of the normalisation; heads compute in float32 (or
-        float64 with ``dtype="float64"``) so a softmax stays accurate.
+        float64) so a softmax stays accurate.
     seed : int, default=None
         Seeds the heads' initializers.
     name : str, default=None
@@ -232,12 +231,10 @@ def build_cnn(
     n_outputs,
     *,
     output_activation="softmax",
-    input_mean=None,
-    input_variance=None,
     auxiliary_outputs=0,
     dtype="float32",
     seed=None,
-    **body_params,
+    **kwargs,
 ):
     """Build the image CNN of the seed article (section 3.2).
 
@@ -254,8 +251,6 @@ def build_cnn(
         Units of the output layer (the number of classes).
     output_activation : str, default="softmax"
         Activation of the output layer ("linear" for regression).
-    input_mean, input_variance : array-like of shape (channels,), default=None
-        Per-channel statistics for a leading ``Normalization`` layer.
     auxiliary_outputs : int, default=0
         Units of a second, linear output head. When above 0 the model has two
         outputs, a dict ``{"target": ..., "auxiliary": ...}``.
@@ -263,29 +258,20 @@ def build_cnn(
         Keras dtype policy of the layers, see :func:`cnn_body`.
     seed : int, default=None
         Seeds the initializers and dropout, see :func:`cnn_body`.
-    **body_params : dict
-        Parameters of :func:`cnn_body` (``filters``, ``padding``...).
+    **kwargs : dict
+        ``input_mean`` and ``input_variance`` (per-channel statistics for a
+        leading ``Normalization`` layer, see :func:`build_model`), and
+        parameters of :func:`cnn_body` (``filters``, ``padding``...).
 
     Returns
     -------
     model : keras.Model
         The uncompiled network.
     """
-    heads = {"target": Head(n_outputs, output_activation)}
-    if auxiliary_outputs:
-        heads["auxiliary"] = Head(auxiliary_outputs, "linear")
-    body = partial(cnn_body, dtype=dtype, seed=seed, **body_params)
-    model = build_model(
-        input_shape,
-        body,
-        heads,
-        input_mean=input_mean,
-        input_variance=input_variance,
-        dtype=dtype,
-        seed=seed,
-        name="cnn",
+    head = Head(n_outputs, output_activation)
+    return _whole_network(
+        input_shape, cnn_body, head, auxiliary_outputs, dtype, seed, **kwargs
     )
-    return model if auxiliary_outputs else _single_output(model)
 
 
 def build_cnn_gru(
@@ -294,12 +280,10 @@ def build_cnn_gru(
     *,
     per_step=False,
     output_activation="softmax",
-    input_mean=None,
-    input_variance=None,
     auxiliary_outputs=0,
     dtype="float32",
     seed=None,
-    **body_params,
+    **kwargs,
 ):
     """Build the CNN-GRU sequence network of the seed article (section 3.5).
 
@@ -318,65 +302,24 @@ def build_cnn_gru(
     per_step : bool, default=False
         One output per step (``(steps, n_outputs)`` per sequence) rather than
         one per sequence.
-    output_activation : str, default="softmax"
-        Activation of the output layer ("linear" for regression).
-    input_mean, input_variance : array-like of shape (channels,), default=None
-        Per-channel statistics for a leading ``Normalization`` layer.
+    output_activation, dtype, seed
+        As for :func:`build_cnn`.
     auxiliary_outputs : int, default=0
         Units of a second, linear head with one output per sequence (it reads
         the last step, also when ``per_step`` is True); see :func:`build_cnn`.
-    dtype : str, default="float32"
-        Keras dtype policy of the layers, see :func:`cnn_body`.
-    seed : int, default=None
-        Seeds the initializers and dropout, see :func:`cnn_body`.
-    **body_params : dict
-        Parameters of :func:`cnn_gru_body` (``filters``, ``gru_units``...).
+    **kwargs : dict
+        ``input_mean`` and ``input_variance`` (see :func:`build_cnn`), and
+        parameters of :func:`cnn_gru_body` (``filters``, ``gru_units``...).
 
     Returns
     -------
     model : keras.Model
         The uncompiled network.
     """
-    heads = {"target": Head(n_outputs, output_activation, per_step=per_step)}
-    if auxiliary_outputs:
-        heads["auxiliary"] = Head(auxiliary_outputs, "linear")
-    body = partial(cnn_gru_body, dtype=dtype, seed=seed, **body_params)
-    model = build_model(
-        input_shape,
-        body,
-        heads,
-        sequence=True,
-        input_mean=input_mean,
-        input_variance=input_variance,
-        dtype=dtype,
-        seed=seed,
-        name="cnn_gru",
+    head = Head(n_outputs, output_activation, per_step=per_step)
+    return _whole_network(
+        input_shape, cnn_gru_body, head, auxiliary_outputs, dtype, seed, **kwargs
     )
-    return model if auxiliary_outputs else _single_output(model)
-
-
-def accepted_parameters(function):
-    """Names of the keyword arguments ``function`` takes; None for any (``**``)."""
-    parameters = inspect.signature(function).parameters.values()
-    if any(p.kind is p.VAR_KEYWORD for p in parameters):
-        return None
-    return {
-        p.name
-        for p in parameters
-        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
-    }
-
-
-def conv_output_size(size, n_blocks, kernel_size, pool_size, padding):
-    """Height and width of a ``(height, width)`` image after the conv blocks."""
-    size = np.asarray(size)
-    kernel_size, pool_size = np.asarray(kernel_size), np.asarray(pool_size)
-    for _ in range(n_blocks):
-        if padding == "same":
-            size = -(-size // pool_size)
-        else:
-            size = (size - kernel_size + 1 - pool_size) // pool_size + 1
-    return tuple(int(s) for s in size)
 
 
 def _features(features, input_shape, sequence):
@@ -402,10 +345,12 @@ def _features(features, input_shape, sequence):
 def _conv_blocks(
     x, filters, kernel_size, pool_size, padding, dtype, seeds, per_step=False
 ):
-    kernel_size = _pair(kernel_size)
-    pool_size = _pair(pool_size)
-    size = tuple(x.shape[-3:-1])
-    out = conv_output_size(size, len(filters), kernel_size, pool_size, padding)
+    kernel_size, pool_size = _pair(kernel_size), _pair(pool_size)
+    size = out = np.array(x.shape[-3:-1])
+    for _ in filters:  # the image size after each block
+        if padding == "valid":
+            out = (out - np.array(kernel_size) + 1 - pool_size) // pool_size + 1
+        out = -(-out // pool_size) if padding == "same" else out
     if min(out) < 1:
         raise ValueError(
             f"padding={padding!r} shrinks {size[0]}x{size[1]} images below one "
@@ -461,17 +406,33 @@ def _head(x, head, dtype, seeds):
     return _normalize(x, head.mean, head.variance, head_dtype, invert=True)
 
 
-def _single_output(model):
-    """The same layers, with the one output as a tensor rather than a dict."""
+def _whole_network(input_shape, body, head, auxiliary_outputs, dtype, seed, **kwargs):
+    """``body`` with a ``"target"`` head (and an auxiliary); ``kwargs`` are
+    ``input_mean``, ``input_variance`` and the body's own parameters."""
+    statistics = {k: kwargs.pop(k, None) for k in ("input_mean", "input_variance")}
+    heads = {"target": head}
+    if auxiliary_outputs:
+        heads["auxiliary"] = Head(auxiliary_outputs, "linear")
+    model = build_model(
+        input_shape,
+        partial(body, dtype=dtype, seed=seed, **kwargs),
+        heads,
+        sequence=body is cnn_gru_body,
+        dtype=dtype,
+        seed=seed,
+        name=body.__name__.removesuffix("_body"),
+        **statistics,
+    )
+    if auxiliary_outputs:
+        return model
     return keras.Model(model.input, model.output["target"], name=model.name)
 
 
 class _Seeds:
     """Distinct seeds for the random layers of one network, or None each.
 
-    Drawn from a generator of their own: Keras' default draws each layer's
-    seed from Python's global ``random``, which any other thread of the
-    process (a Dask worker's event loop, say) may be using at the same time.
+    Keras' default draws each layer's seed from Python's global ``random``,
+    which another thread (a Dask worker's event loop) may be using meanwhile.
     """
 
     def __init__(self, seed):

@@ -311,6 +311,13 @@ class TiledImages:
     are kept as given (a memory map stays on disk) and the tiler is copied,
     so refitting it later changes nothing here.
 
+    Parameters
+    ----------
+    tiler : PatchTiler
+        A fitted tiler, which tiles the rows that are read.
+    images : array-like of shape (n_samples, height, width[, channels])
+        The validated images, kept as they are.
+
     Examples
     --------
     >>> import numpy as np
