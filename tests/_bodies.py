@@ -5,9 +5,9 @@ from keras import layers
 
 
 def small_conv_body(inputs, *, width=8):
-    """Images: one convolution, global average pooling."""
+    """Images: one convolution and pooling; build_model flattens the map."""
     x = layers.Conv2D(width, 3, padding="same", activation="relu")(inputs)
-    return layers.GlobalAveragePooling2D()(x)
+    return layers.MaxPooling2D(padding="same")(x)
 
 
 def residual_conv_body(inputs, *, width=8):
@@ -16,7 +16,7 @@ def residual_conv_body(inputs, *, width=8):
     shortcut = x
     x = layers.Conv2D(width, 3, padding="same", activation="relu")(x)
     x = layers.Add()([x, shortcut])
-    return layers.GlobalAveragePooling2D()(x)
+    return layers.Flatten()(layers.MaxPooling2D(padding="same")(x))
 
 
 def small_gru_body(inputs, *, units=32, seed=None):

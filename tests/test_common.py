@@ -82,6 +82,7 @@ USER_NETWORK_ESTIMATORS = [
     CNNGRUSequenceRegressor(network=small_gru_body),
 ]
 
+
 def _stable_checks(estimators):
     """parametrize_with_checks, with ids free of function addresses.
 
