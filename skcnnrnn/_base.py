@@ -51,6 +51,10 @@ if TYPE_CHECKING:  # typing.Self is Python 3.11+; annotations are not evaluated
 class BaseNetwork(VersionedPickleMixin, BaseEstimator):
     """Base class of the Keras estimators; not for direct use.
 
+    Routed parameters (``**kwargs`` of ``__init__``, e.g. ``optimizer__beta_1``)
+    are kept in one private dict, ``_routed``: they are parameters for
+    ``get_params``, ``set_params`` and ``clone``, checked when ``fit`` starts.
+
     Subclasses (through an architecture mixin) define ``__init__``, the
     built-in body ``_default_network`` and its ``_architecture_params``, how
     validated ``X`` becomes network input (``_network_input``), ``_steps``,
@@ -83,17 +87,6 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
     _multi_output_y = True
     _y_numeric = False
 
-    def _store_routed(self, routed):
-        """Keep ``**kwargs`` of ``__init__``: routed parameters only."""
-        for name, value in routed.items():
-            if not _routing.is_routed(name):
-                raise TypeError(
-                    f"{type(self).__name__}.__init__() got an unexpected keyword "
-                    f"argument {name!r}; routed parameters have the form "
-                    "prefix__name, e.g. optimizer__beta_1."
-                )
-            setattr(self, name, value)
-
     def get_params(self, deep: bool = True) -> dict:
         """Get the parameters of this estimator, routed ones included.
 
@@ -108,7 +101,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
             Parameter names mapped to their values.
         """
         params = super().get_params(deep=deep)
-        params.update(self._routed_params())
+        params.update(self._routed)
         return params
 
     def set_params(self, **params) -> Self:
@@ -125,14 +118,10 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
         self : estimator instance
             This estimator.
         """
-        routed = {k: params.pop(k) for k in list(params) if _routing.is_routed(k)}
-        for name, value in routed.items():
-            setattr(self, name, value)
+        own = set(self._get_param_names())
+        for name in [k for k in params if k not in own]:
+            self._routed[name] = params.pop(name)  # checked when fit starts
         return super().set_params(**params)
-
-    def _routed_params(self):
-        """Routed parameters, stored under their names as skorch and scikeras do."""
-        return {k: v for k, v in vars(self).items() if _routing.is_routed(k)}
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -141,6 +130,12 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
         tags.target_tags.single_output = True
         tags.target_tags.multi_output = self._multi_output_y
         return tags
+
+    def __setstate__(self, state):
+        if "_routed" not in state:  # pickled before routed parameters had a dict
+            routed = {k: state.pop(k) for k in list(state) if _routing.is_routed(k)}
+            state["_routed"] = routed
+        super().__setstate__(state)
 
     def __getstate__(self):
         qualname = getattr(self.network, "__qualname__", "")
@@ -170,7 +165,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
 
     def _plan(self):
         """The training plan, from the parameters, checked before any data."""
-        params = self.get_params(deep=False)
+        params = self._routed
         network = self._network_function()
         _routing.check_routed(
             params,

@@ -66,12 +66,13 @@ def routed(params, prefix):
 def check_routed(params, *, optimizer, callbacks, network):
     """Raise a ValueError for any routed parameter its target does not take.
 
-    ``params`` are the estimator's parameters; ``optimizer`` its optimizer
+    ``params`` are the routed parameters of an estimator (its ``**kwargs``),
+    which must have the form ``prefix__name``; ``optimizer`` its optimizer
     (name, class or instance), ``callbacks`` its callbacks and ``network`` the
     network body function that ``network__*`` parameters go to.
     """
     for name in params:
-        if is_routed(name) and name.partition("__")[0] not in PREFIXES:
+        if not is_routed(name) or name.partition("__")[0] not in PREFIXES:
             raise ValueError(
                 f"Unknown parameter {name!r}: routed parameters start with one of "
                 f"{', '.join(p + '__' for p in PREFIXES)}."

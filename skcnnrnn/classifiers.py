@@ -132,7 +132,7 @@ class CNNClassifier(CNNNetworkMixin, BaseNetworkClassifier):
         self.verbose = verbose
         self.random_state = random_state
         self.distribution = distribution
-        self._store_routed(kwargs)
+        self._routed = kwargs
 
 
 class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
@@ -281,4 +281,4 @@ class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
         self.verbose = verbose
         self.random_state = random_state
         self.distribution = distribution
-        self._store_routed(kwargs)
+        self._routed = kwargs

@@ -111,7 +111,7 @@ class CNNRegressor(CNNNetworkMixin, BaseNetworkRegressor):
         self.verbose = verbose
         self.random_state = random_state
         self.distribution = distribution
-        self._store_routed(kwargs)
+        self._routed = kwargs
 
 
 class CNNGRUSequenceRegressor(CNNGRUNetworkMixin, BaseNetworkRegressor):
@@ -221,4 +221,4 @@ class CNNGRUSequenceRegressor(CNNGRUNetworkMixin, BaseNetworkRegressor):
         self.verbose = verbose
         self.random_state = random_state
         self.distribution = distribution
-        self._store_routed(kwargs)
+        self._routed = kwargs

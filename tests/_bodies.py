@@ -10,6 +10,12 @@ def small_conv_body(inputs, *, width=8):
     return layers.MaxPooling2D(padding="same")(x)
 
 
+def conv_dense_body(inputs, *, width=16, units=64):
+    """Images: one convolution, then a dense layer on the flattened map."""
+    x = layers.Conv2D(width, 3, padding="same", activation="relu")(inputs)
+    return layers.Dense(units, activation="relu")(layers.Flatten()(x))
+
+
 def residual_conv_body(inputs, *, width=8):
     """Images: a convolution and a residual block, then pooling."""
     x = layers.Conv2D(width, 3, padding="same", activation="relu")(inputs)
@@ -19,7 +25,7 @@ def residual_conv_body(inputs, *, width=8):
     return layers.Flatten()(layers.MaxPooling2D(padding="same")(x))
 
 
-def small_gru_body(inputs, *, units=32, seed=None):
+def small_gru_body(inputs, *, units=64, seed=None):
     """Sequences: each frame flattened, then a GRU returning every step."""
     x = layers.TimeDistributed(layers.Flatten())(inputs)
     initializer = keras.initializers.GlorotUniform(seed=seed)

@@ -8,7 +8,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from _bodies import small_conv_body, small_gru_body
+from _bodies import conv_dense_body, small_gru_body
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.datasets import make_multilabel_classification
 from sklearn.utils._tags import get_tags
@@ -76,10 +76,10 @@ ESTIMATORS = [
 # The same checks with a network of the user's own (the public network
 # parameter), one routed parameter set.
 USER_NETWORK_ESTIMATORS = [
-    CNNClassifier(network=small_conv_body, network__width=4),
+    CNNClassifier(network=conv_dense_body, network__width=8),
     CNNGRUSequenceClassifier(network=small_gru_body),
-    CNNRegressor(network=small_conv_body, network__width=4),
-    CNNGRUSequenceRegressor(network=small_gru_body),
+    CNNRegressor(network=conv_dense_body, network__width=8),
+    CNNGRUSequenceRegressor(network=small_gru_body, network__units=32),
 ]
 
 

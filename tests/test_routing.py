@@ -82,6 +82,8 @@ def test_routed_parameters_reach_their_targets():
     assert copy.get_params()["callbacks__stop__monitor"] == "loss"
 
 
-def test_unknown_keyword_is_a_type_error_at_construction():
-    with pytest.raises(TypeError, match="unexpected keyword argument 'widht'"):
-        CNNGRUSequenceRegressor(widht=3)
+def test_unknown_keyword_is_kept_as_given_and_an_error_at_fit():
+    regressor = CNNGRUSequenceRegressor(widht=3)  # construction never raises
+    assert regressor.get_params()["widht"] == 3
+    with pytest.raises(ValueError, match="Unknown parameter 'widht'"):
+        regressor.fit(X, y)
