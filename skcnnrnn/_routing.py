@@ -143,16 +143,18 @@ def _who_takes(name):
 
 
 def _check_fit(arguments):
+    if not arguments:
+        return
     import keras
 
-    known = accepted_parameters(keras.Model.fit) - {"self"}
+    known = accepted_parameters(keras.Model.fit)  # None: wrapped, takes **kwargs
     for name in arguments:
         if name in FIT_OWNED:
             raise ValueError(
                 f"fit__{name} cannot be routed to keras.Model.fit: skcnnrnn sets "
                 f"it itself, from {FIT_OWNED[name]}."
             )
-        if name not in known:
+        if known is not None and name not in known:
             raise ValueError(f"fit__{name} is not an argument of keras.Model.fit.")
 
 
