@@ -28,7 +28,11 @@ from . import _routing
 from ._input import FLOAT_DTYPES, check_input, check_tiled_input, unchanged_on_error
 from ._persistence import VersionedPickleMixin
 from ._random import seed_from
-from ._runtime import cap_tensorflow_threads, quiet_tensorflow_start
+from ._runtime import (
+    cap_tensorflow_threads,
+    new_models_tracing,
+    quiet_tensorflow_start,
+)
 from ._targets import sample_weights
 from ._training import Plan, train
 from .tiling import TiledImages
@@ -267,14 +271,16 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
             # predict_on_batch on several replicas returns each replica's copy
             # of the batch (Keras 3.15); predict splits the batches properly.
             inputs = np.asarray(inputs, dtype=dtype)
-            return self.model_.predict(inputs, batch_size=self.batch_size, verbose=0)
+            with new_models_tracing():
+                return self.model_.predict(inputs, self.batch_size, verbose=0)
         chunk = max(1, _PREDICT_CHUNK_VALUES // int(np.prod(inputs.shape[1:])))
-        parts = [
-            self.model_.predict_on_batch(
-                np.asarray(inputs[start : start + chunk], dtype=dtype)
-            )
-            for start in range(0, len(inputs), chunk)
-        ]
+        with new_models_tracing():
+            parts = [
+                self.model_.predict_on_batch(
+                    np.asarray(inputs[start : start + chunk], dtype=dtype)
+                )
+                for start in range(0, len(inputs), chunk)
+            ]
         return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
 

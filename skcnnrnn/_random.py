@@ -25,10 +25,16 @@ def seed_from(random_state):
 def keras_seed(seed):
     """Make the enclosed Keras work deterministic for ``seed``, then restore.
 
-    Sets the Python, NumPy, TensorFlow and Keras seeds and TensorFlow's op
-    determinism (needed for reproducible GPU kernels), and puts back every one
+    Sets the Python, NumPy, TensorFlow and Keras seeds and puts back every one
     of them afterwards, so an unseeded fit that follows is unseeded again.
     ``seed=None`` changes nothing.
+
+    TensorFlow's op determinism is turned on only when a GPU is visible: GPU
+    kernels need it for identical results, while on the CPU seeded training
+    is already identical across processes without it, and with it every
+    ``tf.data`` pipeline logs an error line (``NodeDef mentions attribute
+    use_unbounded_threadpool``, TensorFlow 2.21). A user who turned it on
+    keeps it on.
     """
     if seed is None:
         yield
@@ -46,12 +52,14 @@ def keras_seed(seed):
         saved_tf = context.global_seed()
         saved_keras = {k: global_state.get_global_attribute(k) for k in keras_keys}
         was_deterministic = config.is_op_determinism_enabled()
+        turn_on = not was_deterministic and bool(tf.config.list_logical_devices("GPU"))
         try:
             keras.utils.set_random_seed(seed)
-            config.enable_op_determinism()
+            if turn_on:
+                config.enable_op_determinism()
             yield
         finally:
-            if not was_deterministic:
+            if turn_on:
                 config.disable_op_determinism()
             tf.random.set_seed(saved_tf)
             for key, value in saved_keras.items():

@@ -5,10 +5,12 @@ Each works around TensorFlow behaviour that hurts scikit-learn's usage pattern
 and each is a no-op when TensorFlow is not what it expects.
 """
 
+import logging
 import os
 import re
+import subprocess
 import sys
-import tempfile
+import threading
 from contextlib import contextmanager
 
 # absl's log line prefix: severity letter, MMDD (0000 before absl is set up).
@@ -23,16 +25,23 @@ def without_info_lines(text):
     """
     kept, dropping = [], False
     for line in text.splitlines(keepends=True):
-        record = _LOG_PREFIX.match(line)
-        if record:
-            dropping = record.group(1) == "I"
-        elif line.startswith(_ABSL_NOTICE):
-            dropping = True
-        elif not line.startswith(("To enable the following instructions", " ")):
-            dropping = False
-        if not dropping:
+        keep, dropping = _keeps(line, dropping)
+        if keep:
             kept.append(line)
     return "".join(kept)
+
+
+def _keeps(line, dropping):
+    """Whether to keep ``line``, and whether the lines after it continue a
+    dropped INFO record (``dropping`` says so of this one)."""
+    record = _LOG_PREFIX.match(line)
+    if record:
+        dropping = record.group(1) == "I"
+    elif line.startswith(_ABSL_NOTICE):
+        dropping = True
+    elif not line.startswith(("To enable the following instructions", " ")):
+        dropping = False
+    return not dropping, dropping
 
 
 @contextmanager
@@ -41,34 +50,121 @@ def quiet_tensorflow_start():
 
     TensorFlow 2.21 logs through absl before absl is configured, so these
     lines ignore ``TF_CPP_MIN_LOG_LEVEL``: every process that imports the
-    classifiers (each joblib worker too) would print them. Standard error is
-    captured at the file-descriptor level while TensorFlow is imported and
-    written back without the INFO records; warnings and errors stay. Python's
-    ``logging`` is not touched. Nothing is filtered when TensorFlow is already
-    imported or ``TF_CPP_MIN_LOG_LEVEL=0`` asks for every line.
+    estimators (each joblib worker too) would print them. While TensorFlow is
+    imported, standard error (the file descriptor) goes through a small filter
+    process that passes every line on as it comes but the INFO records, so
+    warnings, errors and the last words of a crash still reach the terminal.
+    TensorFlow reads ``TF_CPP_MIN_LOG_LEVEL`` once, at import: unless the user
+    set it, it is 1 (INFO records off, warnings and errors on) for the import
+    only, so later INFO records (``tf.data``'s "Memory patch applied") are
+    dropped too, and the environment is left as it was. Python's ``logging``
+    is not touched. Nothing is filtered when TensorFlow is already imported,
+    or ``TF_CPP_MIN_LOG_LEVEL=0`` asks for every line.
     """
     every_line = os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0"
-    if "tensorflow" in sys.modules or every_line or sys.stderr is None:
+    if "tensorflow" in sys.modules or every_line:
         yield
         return
-    sys.stderr.flush()
+    with _info_records_off(), _stderr_through_filter():
+        yield
+
+
+@contextmanager
+def _info_records_off():
+    """``TF_CPP_MIN_LOG_LEVEL=1`` for the block, unless the user set it."""
+    if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+        yield
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "1"
     try:
-        saved = os.dup(2)
-    except OSError:  # no standard error to filter
+        yield
+    finally:
+        os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
+
+
+@contextmanager
+def _stderr_through_filter():
+    """File descriptor 2 through ``_filter_lines`` in a child process.
+
+    A child, not a thread, so that what a crash writes just before the
+    process dies is still passed on: the child reads to the end of the pipe.
+    Anything that goes wrong setting it up leaves standard error as it is.
+    """
+    executable = sys.executable or ""
+    if sys.stderr is None or "python" not in os.path.basename(executable).lower():
         yield
         return
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no standard error to filter
+        yield
+        return
+    try:
+        child = subprocess.Popen(
+            [executable, "-S", "-u", __file__], stdin=subprocess.PIPE, stdout=saved
+        )
+    except OSError:
+        os.close(saved)
+        yield
+        return
+    os.dup2(child.stdin.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        child.stdin.close()
         try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            capture.seek(0)
-            text = capture.read().decode(errors="replace")
-            sys.stderr.write(without_info_lines(text))
-            sys.stderr.flush()
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a stuck filter
+            child.kill()
+
+
+def _filter_lines(source, sink):
+    """Copy lines of bytes from ``source`` to ``sink``, but INFO records."""
+    dropping = False
+    for line in source:
+        keep, dropping = _keeps(line.decode(errors="replace"), dropping)
+        if keep:
+            sink.write(line)
+            sink.flush()
+
+
+class _RetracingOfNewModels(logging.Filter):
+    """Drop TensorFlow's retracing warning raised inside ``new_models_tracing``.
+
+    Each fit builds a new Keras model, whose first ``predict_on_batch`` traces
+    its own ``tf.function``; all of them share Keras' code, so after five
+    fitted models TensorFlow warns of "retracing" although no function ever
+    traced twice. Only that message, and only from calls in such a block on
+    this thread, is dropped: the user's own retracing still warns.
+    """
+
+    inside = threading.local()
+
+    def filter(self, record):
+        if not getattr(self.inside, "depth", 0):
+            return True
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+_RETRACING_FILTER = _RetracingOfNewModels()
+
+
+@contextmanager
+def new_models_tracing():
+    """Calls on a new model in the block may trace it without warnings."""
+    logger = logging.getLogger("tensorflow")
+    if _RETRACING_FILTER not in logger.filters:
+        logger.addFilter(_RETRACING_FILTER)
+    inside = _RETRACING_FILTER.inside
+    inside.depth = getattr(inside, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        inside.depth -= 1
 
 
 # Environment variables through which TensorFlow sizes its own thread pools;
@@ -176,3 +272,7 @@ def releasing_training_graphs():
                 entry = registry.get(name)
                 if entry is not None and _is_all_reduce_gradient(entry):
                     registry.pop(name, None)
+
+
+if __name__ == "__main__":  # the filter process of quiet_tensorflow_start
+    _filter_lines(sys.stdin.buffer, sys.stdout.buffer)

@@ -15,7 +15,11 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from ._random import keras_seed
-from ._runtime import quiet_tensorflow_start, releasing_training_graphs
+from ._runtime import (
+    new_models_tracing,
+    quiet_tensorflow_start,
+    releasing_training_graphs,
+)
 from .networks import build_model
 
 with quiet_tensorflow_start():
@@ -184,7 +188,7 @@ def _fit(model, training, validation, plan):
         "shuffle": False,
         **plan.fit_kwargs,  # fit__* parameters override the defaults above
     }
-    with releasing_training_graphs():
+    with releasing_training_graphs(), new_models_tracing():
         result = model.fit(training, callbacks=callbacks, **fit_kwargs)
     history = {
         _HISTORY_NAMES.get(key, key): [float(v) for v in values]

@@ -3,9 +3,11 @@
 import gc
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -200,3 +202,94 @@ def test_importing_the_estimators_prints_no_tensorflow_info_lines(statement):
         text=True,
     )
     assert result.stderr == "after\n"
+
+
+def test_a_crash_inside_the_quiet_start_still_shows_its_last_words():
+    script = (
+        "import os\n"
+        "from skcnnrnn._runtime import quiet_tensorflow_start\n"
+        "with quiet_tensorflow_start():\n"
+        "    os.write(2, b'I0000 00:00:01.0 1 x.cc:1] an info record\\n')\n"
+        "    os.write(2, b'F0000 00:00:01.1 1 y.cc:2] Check failed: last words\\n')\n"
+        "    os.abort()\n"
+    )
+    environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=environ, capture_output=True, text=True
+    )
+    assert result.returncode != 0  # aborted
+    assert "Check failed: last words" in result.stderr
+    assert "an info record" not in result.stderr
+
+
+def test_quiet_start_leaves_the_environment_as_it_was():
+    environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    script = (
+        "import os, skcnnrnn.classifiers; print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=environ, capture_output=True, text=True
+    )
+    assert result.stdout.strip() == "None"
+
+
+def _readme_first_block(smaller):
+    """The README's first Python block, with ``smaller`` replacements made."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    block = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    for old, new in smaller.items():
+        assert old in block, old  # the README still reads as this test expects
+        block = block.replace(old, new)
+    return block
+
+
+# What TensorFlow prints once, on machines without an NVIDIA driver, when its
+# runtime starts; hiding it would mean hiding the devices (the README says so).
+NO_GPU_LINE = re.compile(r"^E\d{4} .*failed call to cuInit.*\n", re.M)
+
+
+def test_readme_first_block_prints_nothing_on_stderr():
+    block = _readme_first_block(
+        {
+            "digits.images, digits.target": "digits.images[:150], digits.target[:150]",
+            "CNNGRUSequenceClassifier(random_state=0)": (
+                "CNNGRUSequenceClassifier(epochs=1, random_state=0)"
+            ),
+            '"clf__gru_units": [64, 128]': '"clf__gru_units": [8, 16, 32]',
+        }
+    )
+    environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        [sys.executable, "-c", block], env=environ, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert NO_GPU_LINE.sub("", result.stderr) == ""
+    float(result.stdout)  # the cross-validated score, and nothing else
+
+
+def test_users_own_retracing_still_warns():
+    import logging
+
+    import tensorflow as tf
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("tensorflow")
+    logger.addHandler(handler)
+    try:
+        X, y = np.zeros((8, 4, 4), np.float32), np.arange(8) % 2
+        for _ in range(6):  # our own new models: no warning
+            CNNClassifier(epochs=1).fit(X, y).predict(X)
+        ours = [r for r in records if "retracing" in r.getMessage()]
+
+        @tf.function
+        def square(x):
+            return x * x
+
+        for n in range(1, 8):  # a new shape each call: retracing
+            square(tf.zeros((n,)))
+    finally:
+        logger.removeHandler(handler)
+    assert ours == []
+    assert any("retracing" in r.getMessage() for r in records)
