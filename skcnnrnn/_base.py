@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _routing
 from ._input import FLOAT_DTYPES, check_input, check_tiled_input, unchanged_on_error
-from ._persistence import VersionedPickleMixin
+from ._persistence import VersionedPickleMixin, keras_bytes, keras_model
 from ._random import seed_from
 from ._runtime import (
     cap_tensorflow_threads,
@@ -139,6 +139,8 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
         if "_routed" not in state:  # pickled before routed parameters had a dict
             routed = {k: state.pop(k) for k in list(state) if _routing.is_routed(k)}
             state["_routed"] = routed
+        if isinstance(state.get("model_"), bytes):  # older pickles: a Keras model
+            state["model_"] = keras_model(state["model_"])
         super().__setstate__(state)
 
     def __getstate__(self):
@@ -149,7 +151,10 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
                 "workers): define the network function at module level and "
                 "pass it by name."
             )
-        return super().__getstate__()
+        state = super().__getstate__()
+        if "model_" in state:
+            state["model_"] = keras_bytes(state["model_"])
+        return state
 
     def _fit(self, X, y, sample_weight, **target_args):
         """Validate, encode the targets and train; see the subclasses' fit."""

@@ -1,5 +1,8 @@
-"""Pickling that records the skcnnrnn version, as scikit-learn does for its own."""
+"""Pickling that records the skcnnrnn version, as scikit-learn does for its own,
+and stores Keras networks in their own format."""
 
+import os
+import tempfile
 import warnings
 
 from .exceptions import InconsistentVersionWarning
@@ -34,3 +37,29 @@ class VersionedPickleMixin:
                 stacklevel=2,
             )
         super().__setstate__(state)
+
+
+def keras_bytes(model):
+    """``model`` in Keras' native ``.keras`` format, as bytes.
+
+    Estimators store their network this way when pickled, and skops stores
+    it as a file of its own: no Keras object is ever pickled.
+    """
+    import keras
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.keras")
+        keras.saving.save_model(model, path)
+        with open(path, "rb") as file:
+            return file.read()
+
+
+def keras_model(data):
+    """The model that ``keras_bytes`` stored (Keras' safe mode: no lambdas)."""
+    import keras
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.keras")
+        with open(path, "wb") as file:
+            file.write(data)
+        return keras.saving.load_model(path)

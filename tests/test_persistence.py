@@ -2,10 +2,14 @@
 
 import pickle
 import warnings
+import zipfile
 
+import keras
 import numpy as np
 import pytest
+import skops.io
 from sklearn.exceptions import InconsistentVersionWarning as SklearnVersionWarning
+from sklearn.pipeline import Pipeline
 
 import skcnnrnn
 from skcnnrnn import (
@@ -15,6 +19,8 @@ from skcnnrnn import (
     CNNRegressor,
     PatchTiler,
 )
+from skcnnrnn._base import BaseNetwork
+from skcnnrnn._persistence import VersionedPickleMixin
 from skcnnrnn.exceptions import InconsistentVersionWarning
 
 
@@ -83,3 +89,89 @@ def test_scikit_learn_filters_catch_the_warning(monkeypatch):
         warnings.simplefilter("error", SklearnVersionWarning)
         with pytest.raises(SklearnVersionWarning, match="skcnnrnn"):
             pickle.loads(data)
+
+
+# -- skops, MLflow and pickles from before the network was stored as .keras --
+
+
+def fitted_pipeline():
+    images = np.random.default_rng(0).normal(size=(24, 8, 8)).astype(np.float32)
+    pipe = Pipeline(
+        [
+            ("tile", PatchTiler(patch_size=(2, 8), output_size=None)),
+            ("clf", CNNGRUSequenceClassifier(epochs=1, random_state=0)),
+        ]
+    )
+    return pipe.fit(images, np.arange(24) % 2), images
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS[1:])
+def test_skops_round_trip_trusts_only_skcnnrnn_types(Estimator, tmp_path):
+    estimator, X = fitted(Estimator)
+    path = tmp_path / "model.skops"
+    skops.io.dump(estimator, path)
+    untrusted = skops.io.get_untrusted_types(file=path)
+    assert all(name.startswith("skcnnrnn.") for name in untrusted), untrusted
+    restored = skops.io.load(path, trusted=untrusted)
+    np.testing.assert_array_equal(restored.predict(X), estimator.predict(X))
+
+
+def test_skops_stores_the_network_as_a_keras_file(tmp_path):
+    pipe, images = fitted_pipeline()
+    path = tmp_path / "pipe.skops"
+    skops.io.dump(pipe, path)
+    assert sorted(skops.io.get_untrusted_types(file=path)) == [
+        "skcnnrnn.classifiers.CNNGRUSequenceClassifier",
+        "skcnnrnn.tiling.PatchTiler",
+    ]
+    with zipfile.ZipFile(path) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".bin")]
+        (tmp_path / "net.keras").write_bytes(archive.read(name))
+    network = keras.saving.load_model(tmp_path / "net.keras")  # plain Keras
+    tiles = pipe[0].transform(images)
+    np.testing.assert_allclose(
+        network.predict_on_batch(tiles)["target"], pipe.predict_proba(images), rtol=1e-6
+    )
+    restored = skops.io.load(path, trusted=skops.io.get_untrusted_types(file=path))
+    np.testing.assert_array_equal(
+        restored.predict_proba(images), pipe.predict_proba(images)
+    )
+
+
+def test_pickles_holding_a_keras_model_still_load(monkeypatch):
+    # Before, pickles held model_ as a Keras object (scikeras pickles those) and
+    # routed parameters as attributes; both still load.
+    clf, X = fitted(CNNClassifier)
+    clf.set_params(optimizer__beta_1=0.8)
+
+    def old_getstate(self):
+        state = VersionedPickleMixin.__getstate__(self)
+        return {**{k: v for k, v in state.items() if k != "_routed"}, **self._routed}
+
+    monkeypatch.setattr(BaseNetwork, "__getstate__", old_getstate)
+    data = pickle.dumps(clf)
+    monkeypatch.undo()
+    restored = pickle.loads(data)
+    assert restored.get_params()["optimizer__beta_1"] == 0.8
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+@pytest.mark.mlflow
+def test_mlflow_round_trip_with_its_default_format(tmp_path):
+    import mlflow  # in the test extra: CI runs this
+    import mlflow.sklearn
+
+    pipe, images = fitted_pipeline()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    mlflow.set_experiment("skcnnrnn")
+    trusted = [
+        "skcnnrnn.classifiers.CNNGRUSequenceClassifier",
+        "skcnnrnn.tiling.PatchTiler",
+    ]
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(pipe, name="model", skops_trusted_types=trusted)
+    assert info.flavors["sklearn"]["serialization_format"] == "skops"
+    loaded = mlflow.sklearn.load_model(info.model_uri)
+    np.testing.assert_array_equal(
+        loaded.predict_proba(images), pipe.predict_proba(images)
+    )
