@@ -12,6 +12,21 @@ import os
 import time
 
 
+def _at_least(minimum):
+    """An argparse type: an int no smaller than ``minimum``."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m skcnnrnn",
@@ -28,11 +43,15 @@ def build_parser():
         "digits. Prints each fold's accuracy and fit time as it finishes, then "
         "the mean and standard deviation.",
     )
-    demo.add_argument("--folds", type=int, default=3, help="CV folds (default 3)")
-    demo.add_argument("--epochs", type=int, default=10, help="epochs (default 10)")
+    demo.add_argument(
+        "--folds", type=_at_least(2), default=3, help="CV folds, 2 or more (default 3)"
+    )
+    demo.add_argument(
+        "--epochs", type=_at_least(1), default=10, help="epochs (default 10)"
+    )
     demo.add_argument(
         "--patch-height",
-        type=int,
+        type=_at_least(1),
         default=2,
         help="height of the row strips the digits are cut into (default 2: 4 strips)",
     )

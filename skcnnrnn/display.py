@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,8 +45,10 @@ class TrainingHistoryDisplay:
         The vertical best-epoch marks, one per Axes; empty without
         ``best_epoch``.
 
-    ax_ : ndarray of matplotlib Axes
-        The Axes, one per metric, in the order of ``metrics``.
+    axes_ : ndarray of matplotlib Axes
+        The Axes, one per metric, in the order of ``metrics`` (an array, so
+        named as scikit-learn's PartialDependenceDisplay names its own;
+        ``ax_`` is its deprecated former name).
 
     figure_ : matplotlib Figure
         The figure holding the Axes.
@@ -67,7 +70,7 @@ class TrainingHistoryDisplay:
     >>> display = TrainingHistoryDisplay.from_estimator(clf)
     >>> sorted(display.lines_)
     ['accuracy', 'loss', 'val_accuracy', 'val_loss']
-    >>> len(display.ax_)
+    >>> len(display.axes_)
     2
     """
 
@@ -99,7 +102,7 @@ class TrainingHistoryDisplay:
         Returns
         -------
         display : TrainingHistoryDisplay
-            This display, with ``lines_``, ``ax_`` and ``figure_`` set.
+            This display, with ``lines_``, ``axes_`` and ``figure_`` set.
         """
         check_matplotlib_support(f"{type(self).__name__}.plot")
         import matplotlib.pyplot as plt
@@ -147,9 +150,20 @@ class TrainingHistoryDisplay:
             axis.set(xlabel="epoch", ylabel=metric, title=title)
             axis.xaxis.set_major_locator(MaxNLocator(integer=True))
             axis.legend()
-        self.ax_ = axes
+        self.axes_ = axes
         self.figure_ = axes[0].figure
         return self
+
+    @property
+    def ax_(self):
+        """Deprecated former name of ``axes_``."""
+        warnings.warn(
+            "TrainingHistoryDisplay.ax_ is renamed axes_ (an array of Axes, as "
+            "scikit-learn names one); ax_ will be removed in 0.2.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.axes_
 
     @classmethod
     def from_estimator(
@@ -177,7 +191,7 @@ class TrainingHistoryDisplay:
         Returns
         -------
         display : TrainingHistoryDisplay
-            The display, with ``lines_``, ``ax_`` and ``figure_`` set.
+            The display, with ``lines_``, ``axes_`` and ``figure_`` set.
         """
         check_matplotlib_support(f"{cls.__name__}.from_estimator")
         final = estimator[-1] if hasattr(estimator, "steps") else estimator

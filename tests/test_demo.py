@@ -2,6 +2,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from skcnnrnn.demo import main
 
 
@@ -31,3 +33,19 @@ def test_plot_writes_the_training_curves(tmp_path, capsys):
     with open(path, "rb") as handle:
         assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
     assert f"written to {path}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--folds", "1"], "--folds: must be at least 2, got 1"),
+        (["--epochs", "0"], "--epochs: must be at least 1, got 0"),
+        (["--patch-height", "two"], "--patch-height: 'two' is not an integer"),
+    ],
+)
+def test_bad_arguments_are_a_usage_error(arguments, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", *arguments])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert message in error and "Traceback" not in error

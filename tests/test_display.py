@@ -42,9 +42,9 @@ def test_from_estimator_draws_train_and_validation_curves(fitted):
     for key, line in display.lines_.items():
         np.testing.assert_array_equal(line.get_xdata(), [1, 2, 3])
         np.testing.assert_allclose(line.get_ydata(), fitted.history_[key])
-    assert [a.get_ylabel() for a in display.ax_] == ["loss", "accuracy"]
-    assert display.figure_ is display.ax_[0].figure
-    labels = [t.get_text() for t in display.ax_[0].get_legend().get_texts()]
+    assert [a.get_ylabel() for a in display.axes_] == ["loss", "accuracy"]
+    assert display.figure_ is display.axes_[0].figure
+    labels = [t.get_text() for t in display.axes_[0].get_legend().get_texts()]
     assert labels == ["train", "validation"]
     assert display.best_epoch_lines_ == []  # no early stopping, nothing kept
 
@@ -53,7 +53,7 @@ def test_plot_on_given_axes_and_chosen_metrics(fitted):
     _, ax = plt.subplots()
     display = TrainingHistoryDisplay.from_estimator(fitted, ax=ax, metrics=["loss"])
     assert set(display.lines_) == {"loss", "val_loss"}
-    assert display.ax_[0] is ax
+    assert display.axes_[0] is ax
     with pytest.raises(ValueError, match="one Axes per metric"):
         TrainingHistoryDisplay.from_estimator(fitted, ax=ax)
     with pytest.raises(ValueError, match="'auc'.*choose from"):
@@ -66,7 +66,7 @@ def test_early_stopping_marks_the_kept_epoch():
         epochs=6, early_stopping=True, n_iter_no_change=2, random_state=0
     ).fit(X, y)
     display = TrainingHistoryDisplay.from_estimator(clf)
-    assert len(display.best_epoch_lines_) == len(display.ax_)
+    assert len(display.best_epoch_lines_) == len(display.axes_)
     assert display.best_epoch_lines_[0].get_xdata()[0] == clf.best_epoch_ + 1
 
 
@@ -82,7 +82,7 @@ def test_pipeline_and_unfitted_estimators():
         TrainingHistoryDisplay.from_estimator(pipe)
     display = TrainingHistoryDisplay.from_estimator(pipe.fit(X, y))
     assert set(display.lines_) == {"loss", "accuracy"}  # no validation data
-    assert "CNNGRUSequenceClassifier" in display.ax_[0].get_title()
+    assert "CNNGRUSequenceClassifier" in display.axes_[0].get_title()
 
 
 def test_history_without_loss_is_an_error():
@@ -103,3 +103,10 @@ def test_regressor_and_multitask_histories():
     display = TrainingHistoryDisplay.from_estimator(multitask)
     assert {"loss", "accuracy", "val_accuracy"} <= set(display.lines_)
     assert "val_auxiliary_loss" in multitask.history_
+
+
+def test_former_ax_name_warns_and_still_works(fitted):
+    display = TrainingHistoryDisplay.from_estimator(fitted)
+    with pytest.warns(FutureWarning, match="renamed axes_"):
+        axes = display.ax_
+    assert axes is display.axes_
