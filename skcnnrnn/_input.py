@@ -105,7 +105,11 @@ def check_input(
     for ``y``. Returns ``X``, or ``(X, y)`` when ``y`` is validated too.
     """
     shape = getattr(X, "shape", None)
-    if not reset and shape is not None and len(shape) > 2:
+    fitted = getattr(estimator, "input_shape_", None)
+    other_ndim = (
+        fitted is not None and shape is not None and len(shape) != len(fitted) + 1
+    )
+    if not reset and shape is not None and (len(shape) > 2 or other_ndim):
         # Checked before validate_data so that images of another size get this
         # message rather than "X has H features" from the n_features check.
         _check_sample_shape(estimator, tuple(shape))
@@ -204,7 +208,12 @@ def _check_sample_shape(estimator, shape):
             f"X has per-sample shape {tuple(shape[1:])}, but "
             f"{type(estimator).__name__} was fitted on per-sample shape {expected}. "
             "Images and sequences must keep the height, width, channels and "
-            "length seen in fit."
+            "length seen in fit"
+            + (
+                f": reshape X to (n_samples, {', '.join(map(str, expected))})."
+                if np.prod(shape[1:]) == np.prod(expected)
+                else "."
+            )
         )
 
 

@@ -218,6 +218,34 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         self.output_shape_ = (self.n_patches_, *out_size, channels)
         return self
 
+    def set_output(self, *, transform: str | None = None) -> PatchTiler:
+        """Set the container of :meth:`transform`'s output: NumPy arrays only.
+
+        Patch sequences are 5-D, ``(n_samples, n_patches, height, width,
+        channels)``, and a DataFrame holds 2-D tables: "pandas" and "polars"
+        cannot be given, so neither can ``Pipeline.set_output`` with them on
+        a Pipeline that tiles images.
+
+        Parameters
+        ----------
+        transform : {"default"} or None, default=None
+            "default" (NumPy arrays) or None (unchanged) are accepted.
+
+        Returns
+        -------
+        self : PatchTiler
+            This tiler, unchanged.
+        """
+        if transform in (None, "default"):
+            return self
+        raise ValueError(
+            f"PatchTiler cannot output {transform!r} containers: it returns "
+            "patch sequences of shape (n_samples, n_patches, height, width, "
+            "channels), which a DataFrame cannot hold. Only "
+            "set_output(transform='default') (NumPy arrays) works, also for a "
+            "Pipeline that contains a PatchTiler."
+        )
+
     def transform(self, X: ArrayLike) -> np.ndarray:
         """Cut images into patches and resize them.
 

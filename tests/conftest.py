@@ -39,3 +39,23 @@ def digit_tasks():
         "ink": images.sum(axis=(1, 2)),
         "halves": halves,
     }
+
+
+def pytest_addoption(parser, pluginmanager):
+    # pyproject's addopts asks pytest-xdist for two workers ("-n 2"). With
+    # xdist disabled (pytest -p no:xdist, to debug one test), accept -n and
+    # run serially instead of failing on an unknown argument. pytest keeps
+    # lowercase short options to itself and its plugins: this registers -n the
+    # way pytest-xdist does (the group's _addoption), only when xdist is off.
+    if pluginmanager.has_plugin("xdist"):
+        return
+    group = parser.getgroup("xdist-disabled")
+    try:
+        group._addoption(
+            "-n",
+            dest="numprocesses",
+            default=None,
+            help="ignored: pytest-xdist is disabled, the tests run serially",
+        )
+    except (AttributeError, ValueError):  # pragma: no cover - pytest changed
+        pass

@@ -603,3 +603,14 @@ def test_lazy_tiling_pipeline_never_holds_the_tiled_data(tmp_path):
         pipe.predict_proba(X[:50]),
         pipe[-1].predict_proba(eager[0].fit_transform(images[:50])),
     )
+
+
+def test_flat_rows_after_fitting_on_images_name_the_fitted_shape():
+    X, y = small_images()  # (40, 8, 8)
+    clf = CNNClassifier(**FAST).fit(X, y)
+    with pytest.raises(
+        ValueError,
+        match=r"per-sample shape \(64,\).*\(8, 8\).*"
+        r"reshape X to \(n_samples, 8, 8\)",
+    ):
+        clf.predict(X.reshape(40, 64))

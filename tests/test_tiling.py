@@ -260,3 +260,13 @@ def test_lazy_tiles_equal_eager_tiles_row_by_row():
         tiles[0, 1]
     tiler.set_params(patch_size=10).fit(images)  # refitting leaves tiles alone
     np.testing.assert_array_equal(tiles[:1], eager[:1])
+
+
+def test_set_output_takes_default_and_says_why_not_pandas():
+    from sklearn.pipeline import Pipeline
+
+    tiler = PatchTiler()
+    assert tiler.set_output(transform="default") is tiler
+    pipe = Pipeline([("tile", PatchTiler())])
+    with pytest.raises(ValueError, match="'pandas'.*DataFrame cannot hold.*'default'"):
+        pipe.set_output(transform="pandas")
