@@ -1,15 +1,10 @@
 """The seed article's networks as plain Keras functions (no scikit-learn here).
 
-A network is a *body* and *heads*. A body is any function
-``body(inputs, **params)`` that takes a Keras tensor and returns the features
-the heads read: ``cnn_body`` and ``cnn_gru_body`` are the seed's, and any
-function of the same form can replace them. :func:`build_model` puts a
-``Normalization`` layer before the body and one output layer per head after
-it, and returns an uncompiled :class:`keras.Model`. :func:`build_cnn` and
-:func:`build_cnn_gru` are the seed's complete networks::
-
-    model = build_cnn((28, 28, 3), n_outputs=10, padding="valid")
-    model.compile("adam", "sparse_categorical_crossentropy")
+A network is a body, ``body(inputs, **params) -> features`` (``cnn_body``,
+``cnn_gru_body`` or any function of that form), and heads: :func:`build_model`
+adds input normalisation and one output layer per head. :func:`build_cnn` and
+:func:`build_cnn_gru` are the seed's whole networks, e.g.
+``build_cnn((28, 28, 3), n_outputs=10, padding="valid")``.
 """
 
 from functools import partial
@@ -108,13 +103,17 @@ def cnn_gru_body(
         The (normalised) frame sequences.
     filters : tuple of int, default=(32,)
         Filters of each per-frame convolution block; empty for none.
-    kernel_size, pool_size
-        As for :func:`cnn_body`.
+    kernel_size, pool_size : tuple of (int, int), default=(3, 3) and (2, 2)
+        Convolution kernel and max-pooling window, as for :func:`cnn_body`.
     gru_units : int, default=128
         Units of the GRU.
     dropout : float, default=0.5
         Dropout rate after the GRU.
-    padding, dtype, seed
+    padding : {"same", "valid"}, default="same"
+        As for :func:`cnn_body`.
+    dtype : str, default="float32"
+        As for :func:`cnn_body`.
+    seed : int, default=None
         As for :func:`cnn_body`.
 
     Returns
@@ -302,11 +301,15 @@ def build_cnn_gru(
     per_step : bool, default=False
         One output per step (``(steps, n_outputs)`` per sequence) rather than
         one per sequence.
-    output_activation, dtype, seed
+    output_activation : str, default="softmax"
         As for :func:`build_cnn`.
     auxiliary_outputs : int, default=0
         Units of a second, linear head with one output per sequence (it reads
         the last step, also when ``per_step`` is True); see :func:`build_cnn`.
+    dtype : str, default="float32"
+        As for :func:`cnn_body`.
+    seed : int, default=None
+        As for :func:`cnn_body`.
     **kwargs : dict
         ``input_mean`` and ``input_variance`` (see :func:`build_cnn`), and
         parameters of :func:`cnn_gru_body` (``filters``, ``gru_units``...).
@@ -345,7 +348,6 @@ def _features(features, input_shape, sequence):
 def _conv_blocks(
     x, filters, kernel_size, pool_size, padding, dtype, seeds, per_step=False
 ):
-    kernel_size, pool_size = _pair(kernel_size), _pair(pool_size)
     size = out = np.array(x.shape[-3:-1])
     for _ in filters:  # the image size after each block
         if padding == "valid":
@@ -374,10 +376,6 @@ def _conv_blocks(
         x = wrap(conv)(x)
         x = wrap(layers.MaxPooling2D(pool_size, padding=padding, dtype=dtype))(x)
     return x
-
-
-def _pair(value):
-    return (value, value) if isinstance(value, int) else tuple(value)
 
 
 def _normalize(inputs, mean, variance, dtype, invert=False):
