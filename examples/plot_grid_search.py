@@ -1,6 +1,6 @@
 """
 =================================================
-Grid search over the used-by Pipeline
+Grid search over the tiler and the CNN-GRU
 =================================================
 
 ``Pipeline([("tile", PatchTiler()), ("clf", CNNGRUSequenceClassifier())])``

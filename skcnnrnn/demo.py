@@ -1,4 +1,4 @@
-"""The demo: cross-validate the used-by Pipeline on scikit-learn's digits.
+"""The demo: cross-validate PatchTiler + CNNGRUSequenceClassifier on digits.
 
 ``python -m skcnnrnn demo`` tiles each 8x8 digit into row strips with
 :class:`~skcnnrnn.PatchTiler`, classifies the strip sequences with
@@ -8,7 +8,6 @@ deviation; ``--plot FILE`` writes the first fold's training curves as a PNG.
 """
 
 import argparse
-import os
 import time
 
 
@@ -75,7 +74,7 @@ def build_parser():
 
 
 def run_demo(folds, epochs, patch_height, seed, plot=None, verbose=0, out=print):
-    """Cross-validate the used-by Pipeline on digits; return the fold scores."""
+    """Cross-validate the tiler + CNN-GRU Pipeline on digits; return the scores."""
     import numpy as np
     from sklearn.base import clone
     from sklearn.datasets import load_digits
@@ -132,7 +131,6 @@ def main(argv=None):
         except ImportError:
             parser.error("--plot needs matplotlib: pip install 'skcnnrnn[plot]'")
         matplotlib.use("Agg")  # a file, not a window
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     start = time.perf_counter()
     run_demo(
         args.folds,
