@@ -36,7 +36,7 @@ FIT_OWNED = {
     "callbacks": "the callbacks parameter",
 }
 # Network arguments the estimator passes itself, from its own parameters.
-NETWORK_OWNED = {"seed": "random_state", "dtype": "dtype"}
+NETWORK_OWNED = {"seed": "the random_state parameter", "dtype": "the dtype parameter"}
 
 
 def accepted_parameters(function):
@@ -143,19 +143,24 @@ def _who_takes(name):
 
 
 def _check_fit(arguments):
-    if not arguments:
-        return
-    import keras
+    if arguments:
+        import keras
 
-    known = accepted_parameters(keras.Model.fit)  # None: wrapped, takes **kwargs
+        # None when keras.Model.fit is wrapped (takes **kwargs): not checked.
+        known = accepted_parameters(keras.Model.fit)
+        _check_arguments("fit", arguments, known, "keras.Model.fit", FIT_OWNED)
+
+
+def _check_arguments(prefix, arguments, known, target, owned):
+    """Each of ``arguments`` must be in ``known`` (unless None), not ``owned``."""
     for name in arguments:
-        if name in FIT_OWNED:
+        if name in owned:
             raise ValueError(
-                f"fit__{name} cannot be routed to keras.Model.fit: skcnnrnn sets "
-                f"it itself, from {FIT_OWNED[name]}."
+                f"{prefix}__{name} cannot be routed to {target}: skcnnrnn sets "
+                f"it itself, from {owned[name]}."
             )
         if known is not None and name not in known:
-            raise ValueError(f"fit__{name} is not an argument of keras.Model.fit.")
+            raise ValueError(f"{prefix}__{name} is not an argument of {target}.")
 
 
 def _check_callbacks(arguments, callbacks):
@@ -195,18 +200,9 @@ def _callback_items(callbacks):
 
 
 def _check_network(arguments, network):
-    known = accepted_parameters(network)
     name = getattr(network, "__name__", type(network).__name__)
-    for argument in arguments:
-        if argument in NETWORK_OWNED:
-            raise ValueError(
-                f"network__{argument} is set by the estimator from its "
-                f"{NETWORK_OWNED[argument]} parameter."
-            )
-        if known is not None and argument not in known:
-            raise ValueError(
-                f"network__{argument} is not an argument of the network {name}."
-            )
+    known = accepted_parameters(network)
+    _check_arguments("network", arguments, known, f"the network {name}", NETWORK_OWNED)
 
 
 def build_optimizer(optimizer, learning_rate, arguments):
