@@ -56,3 +56,14 @@ def test_class_weight_per_column():
     np.testing.assert_allclose(targets.weights["target_1"], [2, 2 / 3, 2 / 3, 2 / 3])
     with pytest.raises(ValueError, match="class_weight holds 1 dicts.*2 label"):
         class_targets(y, weights, [{0: 1.0}])
+
+
+def test_class_weight_keys_are_the_users_labels_not_codes():
+    # Labels 1 and 2 are encoded as 0 and 1; {2: 3.0} must weigh label 2.
+    y = np.array([1, 2, 2, 1])
+    targets = class_targets(y, np.ones(4), {1: 1.0, 2: 3.0})
+    np.testing.assert_array_equal(targets.weights["target"], [1, 3, 3, 1])
+    strings = class_targets(
+        np.array(["cat", "owl"]), np.ones(2), {"owl": 2.0, "cat": 1.0}
+    )
+    np.testing.assert_array_equal(strings.weights["target"], [1, 2])
