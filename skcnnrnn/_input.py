@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils import check_array
 from sklearn.utils.validation import _check_y, check_consistent_length, validate_data
 
@@ -106,8 +107,14 @@ def check_input(
     """
     shape = getattr(X, "shape", None)
     fitted = getattr(estimator, "input_shape_", None)
+    # Flat rows after images (or images after rows) name the fitted shape;
+    # 1-D and sparse X get scikit-learn's own messages from validate_data.
     other_ndim = (
-        fitted is not None and shape is not None and len(shape) != len(fitted) + 1
+        fitted is not None
+        and shape is not None
+        and len(shape) >= 2
+        and len(shape) != len(fitted) + 1
+        and not sp.issparse(X)
     )
     if not reset and shape is not None and (len(shape) > 2 or other_ndim):
         # Checked before validate_data so that images of another size get this
