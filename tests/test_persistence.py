@@ -163,7 +163,9 @@ def test_mlflow_round_trip_with_its_default_format(tmp_path):
 
     pipe, images = fitted_pipeline()
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    mlflow.set_experiment("skcnnrnn")
+    # Artifacts go under ./mlruns of the working directory unless told.
+    artifacts = (tmp_path / "artifacts").as_uri()
+    mlflow.set_experiment(experiment_id=mlflow.create_experiment("skcnnrnn", artifacts))
     trusted = [
         "skcnnrnn.classifiers.CNNGRUSequenceClassifier",
         "skcnnrnn.tiling.PatchTiler",
@@ -171,6 +173,7 @@ def test_mlflow_round_trip_with_its_default_format(tmp_path):
     with mlflow.start_run():
         info = mlflow.sklearn.log_model(pipe, name="model", skops_trusted_types=trusted)
     assert info.flavors["sklearn"]["serialization_format"] == "skops"
+    assert list((tmp_path / "artifacts").rglob("model.skops"))
     loaded = mlflow.sklearn.load_model(info.model_uri)
     np.testing.assert_array_equal(
         loaded.predict_proba(images), pipe.predict_proba(images)
