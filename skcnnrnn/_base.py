@@ -39,7 +39,7 @@ from .tiling import TiledImages
 
 with quiet_tensorflow_start():  # the first import of TensorFlow in a process
     import keras  # noqa: F401  (imported here, once, quietly)
-    import scikeras  # noqa: F401  (registers pickling of Keras models)
+    import scikeras  # noqa: F401  (unpickles Keras models in older pickles)
 
 cap_tensorflow_threads()
 
@@ -87,8 +87,8 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
         "random_state": ["random_state"],
         "distribution": [StrOptions({"mirrored"}), HasMethods(["scope"]), None],
     }
-    # scikit-learn's rules for y (validate_data's multi_output and y_numeric).
-    _multi_output_y = True
+    # scikit-learn's y_numeric rule (regressors). Every estimator takes a 2-D
+    # y: label columns, per-step labels or several regression targets.
     _y_numeric = False
 
     def get_params(self, deep: bool = True) -> dict:
@@ -132,14 +132,16 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
         tags.input_tags.sparse = False
         tags.input_tags.allow_nan = False
         tags.target_tags.single_output = True
-        tags.target_tags.multi_output = self._multi_output_y
+        tags.target_tags.multi_output = True
         return tags
 
     def __setstate__(self, state):
         if "_routed" not in state:  # pickled before routed parameters had a dict
             routed = {k: state.pop(k) for k in list(state) if _routing.is_routed(k)}
             state["_routed"] = routed
-        if isinstance(state.get("model_"), bytes):  # older pickles: a Keras model
+        # The network as .keras bytes (see __getstate__); pickles from before
+        # that hold a Keras model, which scikeras' pickling restores.
+        if isinstance(state.get("model_"), bytes):
             state["model_"] = keras_model(state["model_"])
         super().__setstate__(state)
 
@@ -243,7 +245,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
     def _check_input(self, X, y="no_validation", *, reset):
         """Validate ``X`` (and ``y``); memory maps and tiles are not converted."""
         y_rules = {
-            "multi_output": self._multi_output_y,
+            "multi_output": True,
             "y_numeric": self._y_numeric,
         }
         if isinstance(X, TiledImages):

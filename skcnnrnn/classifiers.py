@@ -226,7 +226,6 @@ class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
         **BaseNetworkClassifier._parameter_constraints,
         **CNNGRUNetworkMixin._parameter_constraints,
     }
-    _multi_output_y = True  # a 2-D y labels each step
 
     def __init__(
         self,
