@@ -18,32 +18,6 @@ _LOG_PREFIX = re.compile(r"^([IWEF])\d{4} ")
 _ABSL_NOTICE = "WARNING: All log messages before absl::InitializeLog() is called"
 
 
-def without_info_lines(text):
-    """``text`` without absl INFO records (and their continuation lines).
-
-    Warnings, errors and anything that is not an absl record are kept.
-    """
-    kept, dropping = [], False
-    for line in text.splitlines(keepends=True):
-        keep, dropping = _keeps(line, dropping)
-        if keep:
-            kept.append(line)
-    return "".join(kept)
-
-
-def _keeps(line, dropping):
-    """Whether to keep ``line``, and whether the lines after it continue a
-    dropped INFO record (``dropping`` says so of this one)."""
-    record = _LOG_PREFIX.match(line)
-    if record:
-        dropping = record.group(1) == "I"
-    elif line.startswith(_ABSL_NOTICE):
-        dropping = True
-    elif not line.startswith(("To enable the following instructions", " ")):
-        dropping = False
-    return not dropping, dropping
-
-
 @contextmanager
 def quiet_tensorflow_start():
     """Drop the INFO lines TensorFlow's C++ start-up writes to stderr.
@@ -123,11 +97,20 @@ def _stderr_through_filter():
 
 
 def _filter_lines(source, sink):
-    """Copy lines of bytes from ``source`` to ``sink``, but INFO records."""
+    """Copy lines of bytes from ``source`` to ``sink``, but absl INFO records
+    (and their continuation lines); warnings, errors and anything that is not
+    an absl record are kept, each passed on as soon as it is read."""
     dropping = False
     for line in source:
-        keep, dropping = _keeps(line.decode(errors="replace"), dropping)
-        if keep:
+        text = line.decode(errors="replace")
+        record = _LOG_PREFIX.match(text)
+        if record:
+            dropping = record.group(1) == "I"
+        elif text.startswith(_ABSL_NOTICE):
+            dropping = True
+        elif not text.startswith(("To enable the following instructions", " ")):
+            dropping = False
+        if not dropping:
             sink.write(line)
             sink.flush()
 
