@@ -15,6 +15,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight
 
 from .networks import Head
 
@@ -66,8 +67,6 @@ def sample_weights(sample_weight, n_samples):
     """Validated sample weights as a new float64 array (ones for None)."""
     if sample_weight is None:
         return np.ones(n_samples)
-    from sklearn.utils.validation import _check_sample_weight
-
     return _check_sample_weight(
         sample_weight,
         np.empty((n_samples, 0)),

@@ -148,7 +148,9 @@ def _batches(inputs, rows, targets, plan, train_at, valid_at):
         inputs,
         rows[train_at],
         {k: v[train_at] for k, v in targets.values.items()},
-        None if weights is None else {k: w[train_at] for k, w in weights.items()},
+        None
+        if weights is None
+        else {k: w[train_at].astype(np.float32) for k, w in weights.items()},
         plan.batch_size,
         dtype,
         shuffle_seed=plan.seed if plan.shuffle else False,
@@ -213,8 +215,8 @@ _HISTORY_NAMES = {"target_accuracy": "accuracy", "val_target_accuracy": "val_acc
 class Batches(keras.utils.PyDataset):
     """Batches of ``source[rows]`` read and converted one at a time.
 
-    ``y`` and ``weights`` are dicts of arrays, one per output (``weights``
-    may be None). Only the current batch is ever in memory as floats, so a
+    ``y`` and ``weights`` are dicts of arrays, one per output (``weights``,
+    float32, may be None). Only the current batch is ever in memory as floats, so a
     memory map or lazy tiles are never read whole. Rows within a batch are
     read in order. ``shuffle_seed`` (an int, None for unseeded, False for no
     shuffling) reshuffles the rows before every epoch.
@@ -240,8 +242,7 @@ class Batches(keras.utils.PyDataset):
         y = {key: values[batch] for key, values in self.y.items()}
         if self.weights is None:
             return x, y
-        weights = {k: w[batch].astype(np.float32) for k, w in self.weights.items()}
-        return x, y, weights
+        return x, y, {key: values[batch] for key, values in self.weights.items()}
 
     def on_epoch_end(self):
         if self.shuffle:

@@ -350,9 +350,10 @@ def _conv_blocks(
 ):
     size = out = np.array(x.shape[-3:-1])
     for _ in filters:  # the image size after each block
-        if padding == "valid":
+        if padding == "same":
+            out = -(-out // pool_size)
+        else:
             out = (out - np.array(kernel_size) + 1 - pool_size) // pool_size + 1
-        out = -(-out // pool_size) if padding == "same" else out
     if min(out) < 1:
         raise ValueError(
             f"padding={padding!r} shrinks {size[0]}x{size[1]} images below one "
