@@ -236,7 +236,14 @@ class Batches(keras.utils.PyDataset):
         return -(-len(self.rows) // self.batch_size)
 
     def __getitem__(self, index):
-        batch = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        # The short batch (if any) comes first: Keras reads the batch shape
+        # off the first two batches (NUM_BATCHES_FOR_TENSOR_SPEC), so with
+        # two sizes there it traces the network once for any batch size;
+        # a short last batch would cost TensorFlow a second trace (~0.6 s).
+        offset = -len(self.rows) % self.batch_size
+        start = max(0, index * self.batch_size - offset)
+        stop = (index + 1) * self.batch_size - offset
+        batch = self.order[start:stop]
         batch = batch[np.argsort(self.rows[batch])]  # read the source in order
         x = np.asarray(self.source[self.rows[batch]], dtype=self.dtype)
         y = {key: values[batch] for key, values in self.y.items()}

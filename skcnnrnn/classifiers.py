@@ -140,9 +140,8 @@ class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
         """CNN-GRU classifier of frame or patch sequences (seed article, 3.5-3.6).
 
     The default network is the seed's:
-    ``TimeDistributed(Conv2D(32, 3x3, relu)) -> TimeDistributed(MaxPool(2)) ->
-    TimeDistributed(Flatten) -> GRU(128) -> Dropout(0.5) -> Dense(n_classes,
-    softmax)``, with a leading per-channel ``Normalization`` adapted on the
+    ``Conv2D(32, 3x3, relu) -> MaxPool(2) -> Flatten`` on every frame, then
+    ``GRU(128) -> Dropout(0.5) -> Dense(n_classes, softmax)``, with a leading per-channel ``Normalization`` adapted on the
     training data, trained with Adam (learning rate 1e-3).
 
     Targets:
@@ -151,7 +150,7 @@ class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
     - ``y`` of shape ``(n, T)``, ``T`` the number of steps: one label per step
       (per patch, per frame), with the seed's labelling head
       ``GRU(128, return_sequences=True) -> Dropout(0.5) ->
-      TimeDistributed(Dense(n_classes, softmax))``. The GRU reads the steps in
+      Dense(n_classes, softmax)`` on every step. The GRU reads the steps in
       order, so each step's label is predicted from the frames up to it. All
       steps share one set of ``classes_``. :meth:`predict` returns ``(n, T)``
       labels, :meth:`predict_proba` a list of ``T`` arrays of shape

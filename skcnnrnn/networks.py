@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._layers import UNROLL_STEPS, FoldSteps, Seeds, UnfoldSteps
 from ._runtime import quiet_tensorflow_start
 
 with quiet_tensorflow_start():  # this may be the first import of TensorFlow
@@ -68,7 +69,7 @@ def cnn_body(
     features : keras.KerasTensor of shape (batch, dense_units)
         One feature vector per image.
     """
-    seeds = _Seeds(seed)
+    seeds = Seeds(seed)
     x = _conv_blocks(inputs, filters, kernel_size, pool_size, padding, dtype, seeds)
     x = layers.Flatten(dtype=dtype)(x)
     x = layers.Dense(
@@ -91,11 +92,17 @@ def cnn_gru_body(
 ):
     """The CNN-GRU of the seed article (section 3.5), without its output layer.
 
-    Every layer of the convolution blocks is wrapped in ``TimeDistributed`` so
-    the same CNN encodes each frame, then ``TimeDistributed(Flatten) ->
-    GRU(gru_units, return_sequences=True) -> Dropout(dropout)``: one feature
-    vector per step, each from the frames up to that step. A head with one
-    output per sequence reads the last step (the GRU's last state).
+    The same convolution blocks encode every frame, then ``Flatten`` (per
+    frame) ``-> GRU(gru_units, return_sequences=True) -> Dropout(dropout)``:
+    one feature vector per step, each from the frames up to that step. A head
+    with one output per sequence reads the last step (the GRU's last state).
+
+    The seed wraps each per-frame layer in ``TimeDistributed``; here the
+    frames are folded into the batch axis (``FoldSteps``) and the CNN
+    runs once on ``(batch * steps, h, w, c)``: the same layers and the same
+    function, without one call per step (2x faster training for 4 steps,
+    more for long sequences). Sequences of up to ``UNROLL_STEPS`` steps
+    unroll the GRU.
 
     Parameters
     ----------
@@ -121,17 +128,25 @@ def cnn_gru_body(
     features : keras.KerasTensor of shape (batch, steps, gru_units)
         One feature vector per step.
     """
-    seeds = _Seeds(seed)
+    seeds = Seeds(seed)
+    steps = inputs.shape[1]
     x = _conv_blocks(
-        inputs, filters, kernel_size, pool_size, padding, dtype, seeds, per_step=True
+        FoldSteps(dtype=dtype)(inputs),
+        filters,
+        kernel_size,
+        pool_size,
+        padding,
+        dtype,
+        seeds,
     )
-    x = layers.TimeDistributed(layers.Flatten(dtype=dtype), dtype=dtype)(x)
+    x = UnfoldSteps(steps, dtype=dtype)(x)
     x = layers.GRU(
         gru_units,
         kernel_initializer=seeds.glorot(),
         recurrent_initializer=seeds.orthogonal(),
         seed=seeds.next(),
         return_sequences=True,
+        unroll=steps is not None and steps <= UNROLL_STEPS,
         dtype=dtype,
     )(x)
     return layers.Dropout(dropout, seed=seeds.next(), dtype=dtype)(x)
@@ -211,7 +226,7 @@ def build_model(
             f"The network body must return a Keras tensor, got {type(features)!r}."
         )
     per_sample, per_step = _features(features, input_shape, sequence)
-    seeds = _Seeds(None if seed is None else seed + 1)
+    seeds = Seeds(None if seed is None else seed + 1)
     outputs = {}
     for key, head in heads.items():
         if head.per_step and per_step is None:
@@ -345,9 +360,7 @@ def _features(features, input_shape, sequence):
     return features[:, -1], features
 
 
-def _conv_blocks(
-    x, filters, kernel_size, pool_size, padding, dtype, seeds, per_step=False
-):
+def _conv_blocks(x, filters, kernel_size, pool_size, padding, dtype, seeds):
     size = out = np.array(x.shape[-3:-1])
     for _ in filters:  # the image size after each block
         if padding == "same":
@@ -362,9 +375,6 @@ def _conv_blocks(
             "padding='same', fewer filters or larger images."
         )
 
-    def wrap(layer):
-        return layers.TimeDistributed(layer, dtype=dtype) if per_step else layer
-
     for n_filters in filters:
         conv = layers.Conv2D(
             n_filters,
@@ -374,8 +384,8 @@ def _conv_blocks(
             kernel_initializer=seeds.glorot(),
             dtype=dtype,
         )
-        x = wrap(conv)(x)
-        x = wrap(layers.MaxPooling2D(pool_size, padding=padding, dtype=dtype))(x)
+        x = conv(x)
+        x = layers.MaxPooling2D(pool_size, padding=padding, dtype=dtype)(x)
     return x
 
 
@@ -401,7 +411,9 @@ def _head(x, head, dtype, seeds):
         kernel_initializer=seeds.glorot(),
         dtype=head_dtype,
     )
-    x = (layers.TimeDistributed(dense, dtype=head_dtype) if head.per_step else dense)(x)
+    # Dense maps the last axis, so per-step features need no TimeDistributed
+    # (which would loop over the steps).
+    x = dense(x)
     return _normalize(x, head.mean, head.variance, head_dtype, invert=True)
 
 
@@ -425,25 +437,3 @@ def _whole_network(input_shape, body, head, auxiliary_outputs, dtype, seed, **kw
     if auxiliary_outputs:
         return model
     return keras.Model(model.input, model.output["target"], name=model.name)
-
-
-class _Seeds:
-    """Distinct seeds for the random layers of one network, or None each.
-
-    Keras' default draws each layer's seed from Python's global ``random``,
-    which another thread (a Dask worker's event loop) may be using meanwhile.
-    """
-
-    def __init__(self, seed):
-        self._rng = None if seed is None else np.random.default_rng(seed)
-
-    def next(self):
-        if self._rng is None:
-            return None
-        return int(self._rng.integers(1, 2**31 - 1))
-
-    def glorot(self):
-        return keras.initializers.GlorotUniform(seed=self.next())
-
-    def orthogonal(self):
-        return keras.initializers.Orthogonal(seed=self.next())

@@ -119,8 +119,8 @@ class CNNGRUSequenceRegressor(CNNGRUNetworkMixin, BaseNetworkRegressor):
         """CNN-GRU regressor of frame or patch sequences.
 
     The network of :class:`CNNGRUSequenceClassifier` with a linear head:
-    ``TimeDistributed(Conv2D(32, 3x3, relu)) -> TimeDistributed(MaxPool(2)) ->
-    TimeDistributed(Flatten) -> GRU(128) -> Dropout(0.5) -> Dense(n_outputs)``,
+    ``Conv2D(32, 3x3, relu) -> MaxPool(2) -> Flatten`` on every frame, then
+    ``GRU(128) -> Dropout(0.5) -> Dense(n_outputs)``,
     trained with Adam on the mean squared error of standardised targets (see
     :class:`CNNRegressor`). ``y`` is one number (``(n,)``) or one vector
     (``(n, n_outputs)``) per sequence, and :meth:`score` is R².
