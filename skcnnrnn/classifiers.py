@@ -141,8 +141,9 @@ class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
 
     The default network is the seed's:
     ``Conv2D(32, 3x3, relu) -> MaxPool(2) -> Flatten`` on every frame, then
-    ``GRU(128) -> Dropout(0.5) -> Dense(n_classes, softmax)``, with a leading per-channel ``Normalization`` adapted on the
-    training data, trained with Adam (learning rate 1e-3).
+    ``GRU(128) -> Dropout(0.5) -> Dense(n_classes, softmax)``, with a leading
+    per-channel ``Normalization`` adapted on the training data, trained with
+    Adam (learning rate 1e-3).
 
     Targets:
 
