@@ -274,7 +274,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
         check_is_fitted(self)
         inputs = self._network_input(self._check_input(X, reset=False))
         dtype = np.float64 if self.dtype == "float64" else np.float32
-        if self.model_.distribute_strategy.num_replicas_in_sync > 1:
+        if _replicas(self.model_) > 1:
             # predict_on_batch on several replicas returns each replica's copy
             # of the batch (Keras 3.15); predict splits the batches properly.
             inputs = np.asarray(inputs, dtype=dtype)
@@ -289,6 +289,12 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
                 for start in range(0, len(inputs), chunk)
             ]
         return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+
+def _replicas(model):
+    """Replicas the network was built for: ``tf.distribute`` (TensorFlow only)."""
+    strategy = getattr(model, "distribute_strategy", None)
+    return 1 if strategy is None else strategy.num_replicas_in_sync
 
 
 def _is_memory_map(X):

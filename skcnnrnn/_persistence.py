@@ -47,9 +47,14 @@ def keras_bytes(model):
     """
     import keras
 
+    from ._runtime import quiet_tensorflow_start
+
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.keras")
-        keras.saving.save_model(model, path)
+        # Keras' serialisation imports TensorFlow whenever it is installed,
+        # also under JAX or torch (keras/saving/serialization_lib.py).
+        with quiet_tensorflow_start():
+            keras.saving.save_model(model, path)
         with open(path, "rb") as file:
             return file.read()
 

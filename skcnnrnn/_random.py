@@ -1,5 +1,6 @@
 """Seeding Keras/TensorFlow for one fit without leaving global state behind."""
 
+import contextlib
 import random
 import threading
 from contextlib import contextmanager
@@ -39,30 +40,64 @@ def keras_seed(seed):
     if seed is None:
         yield
         return
-    import keras
-    import tensorflow as tf
     from keras.src.backend.common import global_state
-    from tensorflow.python.eager import context
-    from tensorflow.python.framework import config
+
+    from ._runtime import on_tensorflow
 
     keras_keys = ("global_random_seed", "global_seed_generator")
     with _LOCK:
         saved_python = random.getstate()
         saved_numpy = np.random.get_state()  # noqa: NPY002 (Keras seeds it)
-        saved_tf = context.global_seed()
         saved_keras = {k: global_state.get_global_attribute(k) for k in keras_keys}
-        was_deterministic = config.is_op_determinism_enabled()
-        turn_on = not was_deterministic and bool(tf.config.list_logical_devices("GPU"))
-        try:
-            keras.utils.set_random_seed(seed)
-            if turn_on:
-                config.enable_op_determinism()
-            yield
-        finally:
-            if turn_on:
-                config.disable_op_determinism()
-            tf.random.set_seed(saved_tf)
-            for key, value in saved_keras.items():
-                global_state.set_global_attribute(key, value)
-            np.random.set_state(saved_numpy)  # noqa: NPY002
-            random.setstate(saved_python)
+        with _tensorflow_seed() if on_tensorflow() else contextlib.nullcontext():
+            try:
+                _set_seed(seed)
+                yield
+            finally:
+                for key, value in saved_keras.items():
+                    global_state.set_global_attribute(key, value)
+                np.random.set_state(saved_numpy)  # noqa: NPY002
+                random.setstate(saved_python)
+
+
+def _set_seed(seed):
+    """``keras.utils.set_random_seed``, which also imports TensorFlow (to seed
+    it) whenever it is installed, even under JAX or torch; off TensorFlow the
+    same steps without that import (Keras 3.15's own code)."""
+    import keras
+    from keras.src.backend.common import global_state
+
+    from ._runtime import on_tensorflow
+
+    if on_tensorflow():
+        keras.utils.set_random_seed(seed)
+        return
+    global_state.set_global_attribute("global_random_seed", seed)
+    global_state.set_global_attribute("global_seed_generator", None)
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002
+    if keras.backend.backend() == "torch":
+        import torch
+
+        torch.manual_seed(seed)
+
+
+@contextmanager
+def _tensorflow_seed():
+    """Restore TensorFlow's global seed after the block; op determinism in it
+    when a GPU is visible (see :func:`keras_seed`)."""
+    import tensorflow as tf
+    from tensorflow.python.eager import context
+    from tensorflow.python.framework import config
+
+    saved = context.global_seed()
+    was_deterministic = config.is_op_determinism_enabled()
+    turn_on = not was_deterministic and bool(tf.config.list_logical_devices("GPU"))
+    if turn_on:
+        config.enable_op_determinism()
+    try:
+        yield
+    finally:
+        if turn_on:
+            config.disable_op_determinism()
+        tf.random.set_seed(saved)

@@ -171,6 +171,17 @@ def threads_from_environment(environ=None):
     return threads if threads > 0 else None
 
 
+def on_tensorflow():
+    """Whether Keras runs on TensorFlow (its default backend), not JAX or torch.
+
+    The TensorFlow-only paths (``tf.distribute``, op determinism, thread
+    pools, the gradient-registry workaround) run only then.
+    """
+    import keras
+
+    return keras.backend.backend() == "tensorflow"
+
+
 def cap_tensorflow_threads():
     """Size TensorFlow's thread pools to ``OMP_NUM_THREADS``, if it is set.
 
@@ -185,7 +196,7 @@ def cap_tensorflow_threads():
     nothing can change (and nothing is changed).
     """
     threads = threads_from_environment()
-    if threads is None:
+    if threads is None or not on_tensorflow():
         return
     import tensorflow as tf
 
@@ -200,6 +211,8 @@ def cap_tensorflow_threads():
 
 
 def _gradient_registry():
+    if not on_tensorflow():
+        return None
     try:
         from tensorflow.python.framework import ops
 

@@ -17,6 +17,7 @@ from sklearn.model_selection import train_test_split
 from ._random import keras_seed
 from ._runtime import (
     new_models_tracing,
+    on_tensorflow,
     quiet_tensorflow_start,
     releasing_training_graphs,
 )
@@ -131,6 +132,12 @@ def _distribution_scope(distribution):
     """
     if distribution is None:
         return contextlib.nullcontext()
+    if not on_tensorflow():
+        raise ValueError(
+            f"distribution={distribution!r} needs Keras' TensorFlow backend; "
+            f"this process runs Keras on {keras.backend.backend()!r} "
+            "(KERAS_BACKEND)."
+        )
     if isinstance(distribution, str):  # "mirrored"
         import tensorflow as tf
 
