@@ -85,9 +85,9 @@ def bench_tiling(repeats):
     base = photos(32, 420, 640)
     for dtype in (np.uint8, np.float32):
         images = base.astype(dtype)
-        tiler = PatchTiler().fit(images)
+        tiler = PatchTiler(dtype="float32").fit(images)  # as the seed loop
         tiles = tiler.transform(images)
-        identical = bool(np.array_equal(tiles, seed_loop(images)))
+        difference = np.abs(tiles.astype(np.float64) - seed_loop(images)).max()
         t = interleaved(
             {
                 "seed": lambda images=images: seed_loop(images),
@@ -104,15 +104,15 @@ def bench_tiling(repeats):
                 ">= 5",
                 t["seed"] / t["tiler"] >= 5,
                 f"{t['seed'] * 1e3:.0f} ms / {t['tiler'] * 1e3:.0f} ms, "
-                f"identical values: {identical}",
+                f"max |tiler - seed loop| {difference:.3g}",
             )
         )
         rows.append(
             row(
                 f"tiling {name}: PatchTiler / copy of output",
                 t["tiler"] / t["copy"],
-                "<= 3",
-                t["tiler"] / t["copy"] <= 3,
+                "<= 2",
+                t["tiler"] / t["copy"] <= 2,
                 f"{t['tiler'] * 1e3:.0f} ms / {t['copy'] * 1e3:.0f} ms "
                 f"({tiles.nbytes / MIB:.0f} MiB)",
             )

@@ -257,7 +257,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
             X,
             y,
             reset=reset,
-            dtype=None if _is_memory_map(X) else FLOAT_DTYPES,
+            dtype=None if _keeps_dtype(X) else FLOAT_DTYPES,
             max_ndim=self._max_ndim,
             **y_rules,
         )
@@ -295,6 +295,17 @@ def _replicas(model):
     """Replicas the network was built for: ``tf.distribute`` (TensorFlow only)."""
     strategy = getattr(model, "distribute_strategy", None)
     return 1 if strategy is None else strategy.num_replicas_in_sync
+
+
+def _keeps_dtype(X):
+    """Whether ``X`` is kept as it is, converted to floats a batch at a time:
+    memory maps (streamed) and small-integer images (``uint8`` pixels)."""
+    if _is_memory_map(X):
+        return True
+    return isinstance(X, np.ndarray) and X.dtype in _SMALL_INTS
+
+
+_SMALL_INTS = (np.uint8, np.int8, np.uint16, np.int16)
 
 
 def _is_memory_map(X):
