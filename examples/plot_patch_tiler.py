@@ -16,7 +16,7 @@ from skcnnrnn import PatchTiler
 
 photo = load_sample_images().images[0]  # (427, 640, 3) uint8
 tiler = PatchTiler(patch_size=(142, 160), output_size=(64, 64))
-patches = tiler.fit_transform(photo[None])[0]  # (n_patches, 64, 64, 3) float32
+patches = tiler.fit_transform(photo[None])[0]  # (n_patches, 64, 64, 3) uint8
 print(f"{tiler.n_rows_} rows x {tiler.n_cols_} columns = {tiler.n_patches_} patches")
 print("output shape:", tiler.output_shape_)
 
@@ -39,7 +39,7 @@ fig, axes = plt.subplots(
     tiler.n_rows_, tiler.n_cols_, figsize=(6, 4.4), layout="constrained"
 )
 for t, ax in enumerate(axes.ravel()):
-    ax.imshow(patches[t].astype("uint8"))
+    ax.imshow(patches[t])
     ax.set_title(f"t = {t}", fontsize=9)
     ax.axis("off")
 fig.suptitle("PatchTiler output, in sequence order")
