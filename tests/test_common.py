@@ -62,6 +62,18 @@ CHECK_PARAMS = {
 }
 
 
+# As scikit-learn's own suite lowers max_iter for its checks, the checks run
+# 2 epochs, but those that need a trained network keep the defaults.
+CHECK_EPOCHS = 2
+LEARNING_CHECKS = {
+    "check_classifiers_train",
+    "check_regressors_train",
+    "check_classifiers_classes",
+    "check_class_weight_classifiers",
+    "check_sample_weight_equivalence_on_dense_data",
+}
+
+
 def _expected_failed_checks(estimator):
     return EXPECTED_FAILED.get(type(estimator).__name__, {})
 
@@ -104,7 +116,9 @@ CHECKS = _stable_checks(ESTIMATORS + USER_NETWORK_ESTIMATORS)
 @CHECKS
 def test_sklearn_compatible_estimator(estimator, check):
     name = getattr(check, "func", check).__name__
-    params = CHECK_PARAMS.get((type(estimator).__name__, name))
+    params = CHECK_PARAMS.get((type(estimator).__name__, name), {})
+    if "epochs" in estimator.get_params() and name not in LEARNING_CHECKS:
+        params = {"epochs": CHECK_EPOCHS, **params}
     if params:
         estimator = clone(estimator).set_params(**params)
     check(estimator)
@@ -117,6 +131,7 @@ def test_check_params_name_real_checks():
     ]
     names = {getattr(check, "func", check).__name__ for check in checks}
     assert {name for _, name in CHECK_PARAMS} <= names
+    assert LEARNING_CHECKS <= names
 
 
 def test_full_check_suite_runs_on_every_estimator():

@@ -12,7 +12,6 @@ import sys
 import textwrap
 
 import numpy as np
-import pytest
 
 from skcnnrnn import CNNClassifier
 
@@ -64,17 +63,20 @@ DASK_SCRIPT = textwrap.dedent(
         return tf.config.threading.get_intra_op_parallelism_threads()
 
 
-    def main(marker, scatter):
+    def main(folder):
         rng = np.random.default_rng(0)
         y = np.arange(48) % 2
         X = rng.normal(size=(48, 8, 8)).astype(np.float32)
         X[y == 1, :4] += 2.0
-        callbacks = None if marker == "-" else [KillWorkerOnce(marker)]
-        pipe = Pipeline([
-            ("tile", PatchTiler(patch_size=(2, 8), output_size=None)),
-            ("clf", CNNGRUSequenceClassifier(
-                epochs=2, batch_size=8, random_state=0, callbacks=callbacks)),
-        ])
+
+        def pipe(marker=None):
+            callbacks = None if marker is None else [KillWorkerOnce(marker)]
+            return Pipeline([
+                ("tile", PatchTiler(patch_size=(2, 8), output_size=None)),
+                ("clf", CNNGRUSequenceClassifier(
+                    epochs=2, batch_size=8, random_state=0, callbacks=callbacks)),
+            ])
+
         grid = {"tile__patch_size": [(2, 8), (4, 8)], "clf__gru_units": [8, 16]}
         search = dict(
             param_grid=grid,
@@ -83,16 +85,25 @@ DASK_SCRIPT = textwrap.dedent(
                      "threads": threads},
             refit=False,
         )
-        sequential = GridSearchCV(pipe, **search).fit(X, y)
+        results = {"sequential": GridSearchCV(pipe(), **search).fit(X, y)}
+        out = {"parent": os.getpid(), "killed": {}}
+        # One cluster for the three runs: a killed worker is restarted by its
+        # nanny before the next run.
         with LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True,
             host="127.0.0.1", dashboard_address=None,
         ) as cluster, Client(cluster):
-            scatter = [X, y] if scatter == "scatter" else None
-            with joblib.parallel_config(backend="dask", scatter=scatter):
-                spread = GridSearchCV(pipe, n_jobs=-1, **search).fit(X, y)
-        out = {"parent": os.getpid(), "killed": os.path.exists(marker)}
-        for name, result in [("sequential", sequential), ("dask", spread)]:
+            for run, fault, scatter in [
+                ("plain", False, None),
+                ("worker-killed", True, None),
+                ("worker-killed-prescattered", True, [X, y]),
+            ]:
+                marker = os.path.join(folder, run) if fault else None
+                with joblib.parallel_config(backend="dask", scatter=scatter):
+                    search_run = GridSearchCV(pipe(marker), n_jobs=-1, **search)
+                    results[run] = search_run.fit(X, y)
+                out["killed"][run] = marker is not None and os.path.exists(marker)
+        for name, result in results.items():
             out[name] = {
                 key: [result.cv_results_[f"split{k}_test_{key}"].tolist()
                       for k in range(2)]
@@ -102,7 +113,7 @@ DASK_SCRIPT = textwrap.dedent(
 
 
     if __name__ == "__main__":
-        main(sys.argv[1], sys.argv[2])
+        main(sys.argv[1])
     """
 )
 
@@ -127,27 +138,30 @@ def run_script(tmp_path, script, *args):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize(
-    "fault, scatter",
-    [(False, "auto"), (True, "auto"), (True, "scatter")],
-    ids=["plain", "worker-killed", "worker-killed-prescattered"],
-)
-def test_grid_search_on_dask_cluster_matches_sequential(tmp_path, fault, scatter):
-    marker = str(tmp_path / "killed") if fault else "-"
-    out = run_script(tmp_path, DASK_SCRIPT, marker, scatter)
-    sequential, spread = out["sequential"], out["dask"]
-    assert out["killed"] is fault
-    # Every candidate scored, on the workers and not in this process.
-    assert np.isfinite(spread["accuracy"]).all()
-    worker_pids = set(np.ravel(spread["pid"]))
-    assert out["parent"] not in worker_pids
-    assert len(worker_pids) >= 2
-    # TensorFlow in the workers follows OMP_NUM_THREADS (Dask's nannies set 1).
-    assert set(np.ravel(spread["threads"])) == {1}
-    # Seeded fits give the same scores wherever (and however often) they run:
-    # same thread count (OMP_NUM_THREADS=1 here too), same float results.
-    np.testing.assert_array_equal(spread["loss"], sequential["loss"])
-    np.testing.assert_array_equal(spread["accuracy"], sequential["accuracy"])
+def test_grid_search_on_dask_cluster_matches_sequential(tmp_path):
+    # Three runs on one cluster: plain, with a worker killed mid-fit, and with
+    # the data scattered beforehand and a worker killed.
+    out = run_script(tmp_path, DASK_SCRIPT, str(tmp_path))
+    sequential = out["sequential"]
+    assert out["killed"] == {
+        "plain": False,
+        "worker-killed": True,
+        "worker-killed-prescattered": True,
+    }
+    for run in out["killed"]:
+        spread = out[run]
+        # Every candidate scored, on the workers and not in this process.
+        assert np.isfinite(spread["accuracy"]).all(), run
+        worker_pids = set(np.ravel(spread["pid"]))
+        assert out["parent"] not in worker_pids, run
+        assert len(worker_pids) >= 2, run
+        # TensorFlow in the workers follows OMP_NUM_THREADS (Dask's nannies
+        # set 1).
+        assert set(np.ravel(spread["threads"])) == {1}, run
+        # Seeded fits give the same scores wherever (and however often) they
+        # run: same thread count (OMP_NUM_THREADS=1 here too), same floats.
+        np.testing.assert_array_equal(spread["loss"], sequential["loss"])
+        np.testing.assert_array_equal(spread["accuracy"], sequential["accuracy"])
 
 
 DEVICES_SCRIPT = textwrap.dedent(
