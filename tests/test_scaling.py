@@ -154,7 +154,8 @@ def test_grid_search_on_dask_cluster_matches_sequential(tmp_path):
         assert np.isfinite(spread["accuracy"]).all(), run
         worker_pids = set(np.ravel(spread["pid"]))
         assert out["parent"] not in worker_pids, run
-        assert len(worker_pids) >= 2, run
+        if run == "plain":  # after a kill, the survivor may take every task
+            assert len(worker_pids) >= 2
         # TensorFlow in the workers follows OMP_NUM_THREADS (Dask's nannies
         # set 1).
         assert set(np.ravel(spread["threads"])) == {1}, run
