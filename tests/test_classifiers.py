@@ -59,18 +59,6 @@ def test_cnn_on_digits_cross_validated(digits):
     assert scores.mean() >= 0.95, scores
 
 
-def test_used_by_pipeline_on_digits_cross_validated(digits):
-    X, y = digits
-    pipe = Pipeline(
-        [
-            ("tile", PatchTiler(patch_size=(2, 8), output_size=None)),
-            ("clf", CNNGRUSequenceClassifier(random_state=0)),
-        ]
-    )
-    scores = cross_val_score(pipe, X, y, cv=CV)
-    assert scores.mean() >= 0.93, scores
-
-
 def test_used_by_pipeline_grid_search_on_digits(digits):
     X, y = digits
     pipe = Pipeline(
@@ -81,7 +69,14 @@ def test_used_by_pipeline_grid_search_on_digits(digits):
         {"tile__patch_size": [(2, 8), (4, 4)], "clf__random_state": [0]},
         cv=CV,
     ).fit(X, y)
-    assert grid.best_score_ >= 0.93, grid.cv_results_["mean_test_score"]
+    scores = grid.cv_results_["mean_test_score"]
+    # Each candidate is a cross-validation of its Pipeline: the seed's row
+    # strips, (2, 8), reach the floor on their own.
+    strips = grid.cv_results_["params"].index(
+        {"tile__patch_size": (2, 8), "clf__random_state": 0}
+    )
+    assert scores[strips] >= 0.93, scores
+    assert grid.best_score_ >= 0.93, scores
     assert grid.best_estimator_.named_steps["tile"].n_patches_ == 4
 
 
