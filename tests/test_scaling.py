@@ -87,15 +87,17 @@ DASK_SCRIPT = textwrap.dedent(
         )
         results = {"sequential": GridSearchCV(pipe(), **search).fit(X, y)}
         out = {"parent": os.getpid(), "killed": {}}
-        # One cluster for the three runs: a killed worker is restarted by its
-        # nanny before the next run.
+        # One cluster for both runs.
         with LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True,
             host="127.0.0.1", dashboard_address=None,
         ) as cluster, Client(cluster):
+            # No killed run without scatter: joblib's automatic scatter puts
+            # the data on one worker, and killing that one loses it (the
+            # search fails with FutureCancelledError "already forgotten",
+            # seen twice in 2026-11). Pre-scattered data is on every worker.
             for run, fault, scatter in [
                 ("plain", False, None),
-                ("worker-killed", True, None),
                 ("worker-killed-prescattered", True, [X, y]),
             ]:
                 marker = os.path.join(folder, run) if fault else None
@@ -139,15 +141,11 @@ def run_script(tmp_path, script, *args):
 
 
 def test_grid_search_on_dask_cluster_matches_sequential(tmp_path):
-    # Three runs on one cluster: plain, with a worker killed mid-fit, and with
-    # the data scattered beforehand and a worker killed.
+    # Two runs on one cluster: plain, and with the data scattered to every
+    # worker beforehand and a worker killed mid-fit.
     out = run_script(tmp_path, DASK_SCRIPT, str(tmp_path))
     sequential = out["sequential"]
-    assert out["killed"] == {
-        "plain": False,
-        "worker-killed": True,
-        "worker-killed-prescattered": True,
-    }
+    assert out["killed"] == {"plain": False, "worker-killed-prescattered": True}
     for run in out["killed"]:
         spread = out[run]
         # Every candidate scored, on the workers and not in this process.
