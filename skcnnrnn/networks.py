@@ -100,8 +100,8 @@ def cnn_gru_body(
     The seed wraps each per-frame layer in ``TimeDistributed``; here the
     frames are folded into the batch axis (``FoldSteps``) and the CNN
     runs once on ``(batch * steps, h, w, c)``: the same layers and the same
-    function, without one call per step (2x faster training for 4 steps,
-    more for long sequences). Sequences of up to ``UNROLL_STEPS`` steps
+    function, without one call per step (1.5x faster training for 4 steps,
+    much more for long sequences). Sequences of up to ``UNROLL_STEPS`` steps
     unroll the GRU.
 
     Parameters

@@ -285,22 +285,26 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         out_dtype = _output_dtype(images.dtype, self.dtype)
         if images.dtype not in _OPENCV_DTYPES:
             images = images.astype(np.float32)
-        windows = self._windows(images)
+        windows, crop = self._windows(images), self._crop(images)  # views
         interpolation = INTERPOLATIONS[self.interpolation]
         if (out_h, out_w) == self.patch_size_:
             patches = windows.astype(out_dtype)
-        elif self._whole_images(images):
-            (ph, pw), rows, cols = self.patch_size_, self.n_rows_, self.n_cols_
-            crop = images[:, : rows * ph, : cols * pw]
-            patches = resize_whole(crop, (rows, cols), (out_h, out_w), out_dtype)
+        elif self._whole_images(crop):
+            grid = (self.n_rows_, self.n_cols_)
+            patches = resize_whole(crop, grid, (out_h, out_w), out_dtype)
         else:
             patches = resize_stacked(windows, (out_h, out_w), interpolation, out_dtype)
         return patches.reshape(len(images), n_patches, out_h, out_w, channels)
 
-    def _whole_images(self, images):
-        """Whether ``resize_whole`` tiles ``images`` (see there)."""
+    def _crop(self, images):
+        """``images`` without the border pixels that fill no whole patch."""
+        (ph, pw), rows, cols = self.patch_size_, self.n_rows_, self.n_cols_
+        return images[:, : rows * ph, : cols * pw]
+
+    def _whole_images(self, crop):
+        """Whether ``resize_whole`` tiles the cropped images (see there): the
+        alignment is checked for as many patch rows as one of its calls stacks."""
         (ph, pw), (_, oh, ow, channels) = self.patch_size_, self.output_shape_
-        crop_rows = self.n_rows_ * ph * images_per_call(images)
         return (
             self.interpolation == "area"
             and self.stride_ == self.patch_size_
@@ -308,7 +312,7 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
             and (channels <= 4 or (oh >= ph and ow >= pw))
             and channels <= MAX_CHANNELS
             and aligned(pw, ow, self.n_cols_, cv2.INTER_AREA)
-            and aligned(ph, oh, crop_rows // ph, cv2.INTER_AREA)
+            and aligned(ph, oh, self.n_rows_ * images_per_call(crop), cv2.INTER_AREA)
         )
 
     def _windows(self, images):

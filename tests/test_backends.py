@@ -57,8 +57,6 @@ def test_subset_on_jax():
             "-p",
             "no:xdist",
             "-q",
-            "-p",
-            "no:randomly",
             *[str(TESTS / test) for test in SUBSET],
         ],
         env=env,
