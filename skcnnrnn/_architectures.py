@@ -48,6 +48,7 @@ class CNNNetworkMixin:
         "image_shape": [tuple, list, None],
     }
     _max_ndim = 4
+    _shape_param = "image_shape"
     _sequence = False
     _default_network = staticmethod(cnn_body)
 
@@ -71,6 +72,7 @@ class CNNGRUNetworkMixin:
         "frame_shape": [tuple, list, None],
     }
     _max_ndim = 5
+    _shape_param = "frame_shape"
     _sequence = True
     _default_network = staticmethod(cnn_gru_body)
 

@@ -14,6 +14,7 @@ public ``initialize``/``partial_fit`` would bypass this class's validation.
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 from functools import partial
 from numbers import Integral, Real
 from typing import TYPE_CHECKING
@@ -25,8 +26,21 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _routing
+from ._continuing import (
+    check_same_network,
+    check_same_targets,
+    joined,
+    network_settings,
+    set_learning_rate,
+)
 from ._input import FLOAT_DTYPES, check_input, check_tiled_input, unchanged_on_error
-from ._persistence import VersionedPickleMixin, keras_bytes, keras_model
+from ._persistence import (
+    VersionedPickleMixin,
+    keras_bytes,
+    keras_model,
+    random_states,
+    restore_random_states,
+)
 from ._random import seed_from
 from ._runtime import (
     cap_tensorflow_threads,
@@ -81,6 +95,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "shuffle": ["boolean"],
+        "warm_start": ["boolean"],
         "callbacks": [list, tuple, dict, HasMethods(["set_model"]), type, None],
         "dtype": [StrOptions(DTYPE_POLICIES)],
         "verbose": ["verbose"],
@@ -141,8 +156,11 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
             state["_routed"] = routed
         # The network as .keras bytes (see __getstate__); pickles from before
         # that hold a Keras model, which scikeras' pickling restores.
+        random = state.pop("_random_states", None)
         if isinstance(state.get("model_"), bytes):
             state["model_"] = keras_model(state["model_"])
+            if random is not None:
+                restore_random_states(state["model_"], random)
         super().__setstate__(state)
 
     def __getstate__(self):
@@ -155,23 +173,49 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
             )
         state = super().__getstate__()
         if "model_" in state:
+            state["_random_states"] = random_states(state["model_"])
             state["model_"] = keras_bytes(state["model_"])
         return state
 
-    def _fit(self, X, y, sample_weight, **target_args):
-        """Validate, encode the targets and train; see the subclasses' fit."""
+    def _fit(self, X, y, sample_weight, *, partial=False, **target_args):
+        """Validate, encode the targets and train; see the subclasses' fit.
+
+        ``partial`` (``partial_fit``) trains one epoch on all of ``X``. It
+        continues a fitted network, as ``fit`` does with ``warm_start``.
+        """
         plan = self._plan()
+        if partial:
+            plan = replace(
+                plan, epochs=1, validation_fraction=0.0, early_stopping=False
+            )
+        continued = (partial or self.warm_start) and hasattr(self, "model_")
+        if continued:
+            check_same_network(self)
         with unchanged_on_error(self):
-            X, y = self._check_input(X, y, reset=True)
+            X, y = self._check_input(X, y, reset=not continued)
             inputs = self._network_input(X)
             weights = sample_weights(sample_weight, len(y))
             targets = self._encode_target(y, weights, inputs, **target_args)
-            trained = train(inputs, targets, plan)
+            if continued:
+                check_same_targets(self, targets.fitted, partial)
+                set_learning_rate(self.model_, self.optimizer, self.learning_rate)
+            trained = train(
+                inputs,
+                targets,
+                plan,
+                model=self.model_ if continued else None,
+                initial_epoch=self.n_iter_ if continued else 0,
+            )
             vars(self).update(targets.fitted)
             self.model_ = trained.model
-            self.history_ = trained.history
-            self.n_iter_ = len(trained.history["loss"])
+            self.history_ = (
+                joined(self.history_, self.n_iter_, trained.history)
+                if continued
+                else trained.history
+            )
+            self.n_iter_ = len(self.history_["loss"])
             self.best_epoch_ = trained.best_epoch
+            self._network_settings = network_settings(self)
         return self
 
     def _plan(self):

@@ -86,9 +86,89 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetwork):
         """
         return self._fit(X, y, sample_weight, auxiliary_target=auxiliary_target)
 
-    def _encode_target(self, y, weights, inputs, auxiliary_target=None):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        classes: ArrayLike | list | None = None,
+        sample_weight: ArrayLike | None = None,
+        auxiliary_target: ArrayLike | None = None,
+    ) -> Self:
+        """Train the network for one epoch on ``(X, y)``: one chunk of a stream.
+
+        The first call builds the network, as :meth:`fit` does: the input
+        normalisation (and the auxiliary target's scaling) come from its
+        chunk and stay. Every call runs one epoch over all of ``X``, keeps the
+        optimizer's state, appends the epoch to ``history_`` and increments
+        ``n_iter_``. ``epochs``, ``validation_split`` and ``early_stopping``
+        apply to :meth:`fit` only. Called on a fitted classifier, it goes on
+        training its network.
+
+        Parameters
+        ----------
+        X : array-like
+            Training images or sequences of this chunk, of the per-sample
+            shape of the first call; a NumPy memory map or lazy tiles are read
+            one batch at a time, as in :meth:`fit`.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels of this chunk, each among ``classes``; the same kind
+            of ``y`` (one label per sample, per step, or label columns) at
+            every call.
+
+        classes : array-like of shape (n_classes,), or list of such, \
+default=None
+            Every class the stream holds: required on the first call
+            (scikit-learn's rule, as for SGDClassifier), since a chunk need not
+            hold them all; a list of one array per column for label columns.
+            Later calls may omit it, or must repeat it unchanged.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples, rescaled to mean 1 within
+            the chunk. ``class_weight="balanced"`` cannot be computed from one
+            chunk: pass a dict computed on a sample of the stream instead.
+
+        auxiliary_target : array-like of shape (n_samples,) or \
+(n_samples, n_auxiliary), default=None
+            The auxiliary regression target of the chunk, as in :meth:`fit`:
+            given at every call if at the first.
+
+        Returns
+        -------
+        self : object
+            The classifier, trained one more epoch.
+        """
+        if not hasattr(self, "model_"):
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit."
+                )
+        elif classes is not None and not _same_classes(classes, self.classes_):
+            raise ValueError(
+                f"classes={classes!r} is not the same as on the first call to "
+                f"partial_fit, which gave classes_={self.classes_!r}."
+            )
+        if _is_balanced(self.class_weight):
+            raise ValueError(
+                'class_weight="balanced" is not supported by partial_fit: one '
+                "chunk does not give the class frequencies of the stream. Use "
+                "sklearn.utils.class_weight.compute_class_weight('balanced', "
+                "classes=classes, y=y) on a large enough sample of the labels, "
+                "and pass the resulting weights as a dict."
+            )
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            partial=True,
+            classes=self.classes_ if hasattr(self, "model_") else classes,
+            auxiliary_target=auxiliary_target,
+        )
+
+    def _encode_target(self, y, weights, inputs, auxiliary_target=None, classes=None):
         targets = class_targets(
-            y, weights, self.class_weight, steps=self._steps(inputs)
+            y, weights, self.class_weight, steps=self._steps(inputs), classes=classes
         )
         if auxiliary_target is None:
             return targets
@@ -207,3 +287,19 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetwork):
             )
         outputs = self._outputs(X)["auxiliary"].astype(np.float64)
         return outputs.ravel() if self._auxiliary_1d else outputs
+
+
+def _same_classes(classes, fitted):
+    """Whether ``classes`` (given again to partial_fit) are the fitted ones."""
+    if isinstance(fitted, list):  # label columns: one array each
+        return len(classes) == len(fitted) and all(
+            np.array_equal(np.unique(c), f)
+            for c, f in zip(classes, fitted, strict=True)
+        )
+    return np.array_equal(np.unique(np.asarray(classes)), fitted)
+
+
+def _is_balanced(class_weight):
+    if isinstance(class_weight, (list, tuple)):
+        return any(_is_balanced(w) for w in class_weight)
+    return isinstance(class_weight, str) and class_weight == "balanced"

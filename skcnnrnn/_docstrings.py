@@ -114,6 +114,18 @@ BLOCKS = {
     shuffle : bool, default=True
         Whether to shuffle the training data before each epoch.
 
+    warm_start : bool, default=False
+        When True, ``fit`` goes on training the fitted network (and its
+        optimizer, moments included) for ``epochs`` more epochs, and
+        ``history_`` and ``n_iter_`` go on counting; otherwise it builds a new
+        network. The input shape, the classes and the kinds of targets must
+        be those of the first fit, whose input normalisation and target
+        scaling stay; changing the architecture, ``network__*``, ``dtype``,
+        ``optimizer`` or ``optimizer__*`` in between is an error, while a new
+        ``learning_rate`` is applied to the kept optimizer. As in
+        MLPClassifier; :meth:`partial_fit` continues the same way, one epoch
+        at a time.
+
     callbacks : list or dict of keras.callbacks.Callback, default=None
         Keras callbacks run during training (classes are instantiated with
         parameters routed by ``callbacks__``).""",
@@ -169,7 +181,8 @@ default="float32"
         and ``"auxiliary"``.
 
     n_iter_ : int
-        Number of epochs trained.
+        Number of epochs trained, counting those of earlier fits continued by
+        ``warm_start`` and :meth:`partial_fit` (one per call).
 
     best_epoch_ : int
         Index in ``history_`` of the epoch whose weights ``model_`` holds: with

@@ -68,3 +68,26 @@ def keras_model(data):
         with open(path, "wb") as file:
             file.write(data)
         return keras.saving.load_model(path)
+
+
+def random_states(model):
+    """The states of ``model``'s random generators (its dropout layers' seeds).
+
+    Keras' ``.keras`` format does not save them, and a fit that continues the
+    network (``partial_fit``, ``warm_start``) draws its dropout masks from
+    them: without them, an unpickled estimator would continue differently.
+    """
+    return [v.numpy() for v in _random_state_variables(model)]
+
+
+def restore_random_states(model, states):
+    """Put back the states that :func:`random_states` took (if they fit)."""
+    variables = _random_state_variables(model)
+    if len(variables) != len(states):
+        return  # another network layout: keep the freshly loaded states
+    for variable, state in zip(variables, states, strict=True):
+        variable.assign(state)
+
+
+def _random_state_variables(model):
+    return [v for v in model.variables if v.name == "seed_generator_state"]

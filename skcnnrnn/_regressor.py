@@ -49,6 +49,42 @@ class BaseNetworkRegressor(RegressorMixin, BaseNetwork):
         """
         return self._fit(X, y, sample_weight)
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
+        """Train the network for one epoch on ``(X, y)``: one chunk of a stream.
+
+        The first call builds the network, as :meth:`fit` does: the input
+        normalisation and the targets' standardisation come from its chunk
+        and stay. Every call runs one epoch over all of ``X``, keeps the
+        optimizer's state, appends the epoch to ``history_`` and increments
+        ``n_iter_``. ``epochs``, ``validation_split`` and ``early_stopping``
+        apply to :meth:`fit` only. Called on a fitted regressor, it goes on
+        training its network.
+
+        Parameters
+        ----------
+        X : array-like
+            Training images or sequences of this chunk, of the per-sample
+            shape of the first call; memory maps and lazy tiles are read one
+            batch at a time.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets of this chunk, with the number of outputs of the first
+            call.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples, rescaled to mean 1 within
+            the chunk.
+
+        Returns
+        -------
+        self : object
+            The regressor, trained one more epoch.
+        """
+        return self._fit(X, y, sample_weight, partial=True)
+
     def _encode_target(self, y, weights, inputs):
         return regression_targets(y, weights)
 

@@ -76,12 +76,14 @@ def sample_weights(sample_weight, n_samples):
     )
 
 
-def class_targets(y, weights, class_weight, *, steps=None):
+def class_targets(y, weights, class_weight, *, steps=None, classes=None):
     """Targets of a classifier: one head, per-step labels or k label columns.
 
     ``steps`` is the number of steps of a sequence, whose 2-D ``y`` with one
     column per step holds per-step labels; any other 2-D ``y`` is k label
-    columns, each with its own classes and head.
+    columns, each with its own classes and head. ``classes`` (partial_fit)
+    fixes the classes, one array (or one per label column); otherwise they
+    are those of ``y``.
     """
     y = _column_vector_as_1d(y, steps)
     check_classification_targets(y)
@@ -92,7 +94,7 @@ def class_targets(y, weights, class_weight, *, steps=None):
         if len(columns) == 1
         else [f"target_{j}" for j in range(len(columns))]
     )
-    encoders = [LabelEncoder().fit(c.ravel()) for c in columns]
+    encoders = _encoders(columns, classes)
     codes = [
         e.transform(c.ravel()).reshape(c.shape).astype(np.int32)
         for e, c in zip(encoders, columns, strict=True)
@@ -176,6 +178,48 @@ def with_auxiliary(targets, auxiliary, weights, loss_weight):
             "_auxiliary_1d": auxiliary.ndim == 1,
         },
     )
+
+
+def _encoders(columns, classes):
+    """A fitted LabelEncoder per label column: of the given ``classes``, after
+    checking that the column holds no other label, or of the column's own."""
+    known = _column_classes(classes, len(columns))
+    encoders = [
+        LabelEncoder().fit(c.ravel() if k is None else k)
+        for c, k in zip(columns, known, strict=True)
+    ]
+    for encoder, column in zip(encoders, columns, strict=True):
+        _check_known_labels(column, encoder.classes_)
+    return encoders
+
+
+def _column_classes(classes, n_columns):
+    """The given classes of each label column (None each when not given)."""
+    if classes is None:
+        return [None] * n_columns
+    if n_columns == 1:
+        classes = [classes]
+    elif not isinstance(classes, (list, tuple)) or len(classes) != n_columns:
+        raise ValueError(
+            f"y has {n_columns} label columns, so classes must be a list of "
+            f"{n_columns} arrays of labels, one per column; got {classes!r}."
+        )
+    known = [np.unique(np.asarray(c)) for c in classes]
+    if any(c.ndim != 1 or len(c) == 0 for c in known):
+        raise ValueError(
+            f"classes must hold the labels as 1-D arrays; got {classes!r}."
+        )
+    return known
+
+
+def _check_known_labels(column, classes):
+    """Raise if ``column`` holds labels outside the given ``classes``."""
+    unknown = np.setdiff1d(column.ravel(), classes)
+    if len(unknown):
+        raise ValueError(
+            f"y holds labels {unknown[:10].tolist()} that are not among the "
+            f"classes {classes.tolist()} given on partial_fit's first call."
+        )
 
 
 def _column_vector_as_1d(y, steps):

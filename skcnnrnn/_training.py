@@ -58,39 +58,84 @@ class Trained:
     best_epoch: int
 
 
-def train(inputs, targets, plan):
-    """Build a network for ``inputs`` and ``targets`` and train it by ``plan``."""
+def train(inputs, targets, plan, model=None, initial_epoch=0):
+    """Build a network for ``inputs`` and ``targets`` and train it by ``plan``.
+
+    Given a fitted ``model`` (``warm_start``, ``partial_fit``), train that one
+    further instead, from epoch ``initial_epoch``: its input statistics, target
+    scaling and optimizer state stay as they are. If training it fails, its
+    weights and optimizer state are put back.
+    """
     rows = _rows_to_train(targets)
     targets = targets.take(rows)
     train_at, valid_at = _validation_split(
-        len(rows), targets.stratify, plan.validation_fraction, plan.seed
+        len(rows),
+        targets.stratify,
+        plan.validation_fraction,
+        _epoch_seed(plan.seed, initial_epoch),
     )
     targets.weights = {k: w / w[train_at].mean() for k, w in targets.weights.items()}
-    heads, loss_weights = targets.standardised(train_at)
+    continued = model
     with keras_seed(plan.seed):
-        mean, variance = channel_statistics(
-            inputs, rows[train_at], _statistics_weights(targets)[train_at]
+        if model is None:
+            model = _new_model(inputs, rows[train_at], targets, train_at, plan)
+        batches = _batches(
+            inputs, rows, targets, plan, train_at, valid_at, initial_epoch
         )
-        with _distribution_scope(plan.distribution):
-            model = build_model(
-                inputs.shape[1:],
-                plan.body,
-                heads,
-                sequence=plan.sequence,
-                input_mean=mean,
-                input_variance=variance,
-                dtype=plan.dtype,
-                seed=plan.seed,
-            )
-            model.compile(
-                optimizer=plan.make_optimizer(),
-                loss=targets.losses,
-                loss_weights=loss_weights,
-                metrics=targets.metrics,
-            )
-        batches = _batches(inputs, rows, targets, plan, train_at, valid_at)
-        history, best_epoch = _fit(model, *batches, plan)
+        with _restored_on_error(continued):
+            history, best_epoch = _fit(model, *batches, plan, initial_epoch)
     return Trained(model, history, best_epoch)
+
+
+def _new_model(inputs, rows, targets, train_at, plan):
+    """A new, compiled network, normalised by the statistics of ``inputs[rows]``."""
+    heads, loss_weights = targets.standardised(train_at)
+    mean, variance = channel_statistics(
+        inputs, rows, _statistics_weights(targets)[train_at]
+    )
+    with _distribution_scope(plan.distribution):
+        model = build_model(
+            inputs.shape[1:],
+            plan.body,
+            heads,
+            sequence=plan.sequence,
+            input_mean=mean,
+            input_variance=variance,
+            dtype=plan.dtype,
+            seed=plan.seed,
+        )
+        model.compile(
+            optimizer=plan.make_optimizer(),
+            loss=targets.losses,
+            loss_weights=loss_weights,
+            metrics=targets.metrics,
+        )
+    return model
+
+
+def _epoch_seed(seed, epoch):
+    """The seed of the shuffles and split of a fit that starts at ``epoch``: a
+    continued fit draws new ones, a fresh fit (epoch 0) those of ``seed``."""
+    if seed is None or epoch == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
+
+
+@contextlib.contextmanager
+def _restored_on_error(model):
+    """Put back ``model``'s weights and optimizer state if the block raises
+    (a failed ``partial_fit`` leaves the estimator as it was)."""
+    if model is None:
+        yield
+        return
+    variables = [*model.variables, *model.optimizer.variables]
+    saved = [v.numpy() for v in variables]
+    try:
+        yield
+    except BaseException:
+        for variable, value in zip(variables, saved, strict=True):
+            variable.assign(value)
+        raise
 
 
 def _rows_to_train(targets):
@@ -145,7 +190,7 @@ def _distribution_scope(distribution):
     return distribution.scope()
 
 
-def _batches(inputs, rows, targets, plan, train_at, valid_at):
+def _batches(inputs, rows, targets, plan, train_at, valid_at, initial_epoch):
     """The training batches, and the validation batches (or None)."""
     weights = targets.weights
     if all(np.all(w == 1) for w in weights.values()):
@@ -160,7 +205,7 @@ def _batches(inputs, rows, targets, plan, train_at, valid_at):
         else {k: w[train_at].astype(np.float32) for k, w in weights.items()},
         plan.batch_size,
         dtype,
-        shuffle_seed=plan.seed if plan.shuffle else False,
+        shuffle_seed=_epoch_seed(plan.seed, initial_epoch) if plan.shuffle else False,
     )
     if valid_at is None:
         return training, None
@@ -175,8 +220,12 @@ def _batches(inputs, rows, targets, plan, train_at, valid_at):
     return training, validation
 
 
-def _fit(model, training, validation, plan):
-    """``model.fit`` with the plan's callbacks; the history and best epoch."""
+def _fit(model, training, validation, plan, initial_epoch):
+    """``model.fit`` with the plan's callbacks; the history and best epoch.
+
+    A continued fit numbers its epochs on from ``initial_epoch``, so that
+    callbacks (learning-rate schedules, early stopping) see the total count.
+    """
     callbacks = [*plan.callbacks, _StopOnNonFiniteLoss()]
     stopper = None
     if plan.early_stopping:
@@ -189,7 +238,8 @@ def _fit(model, training, validation, plan):
         )
         callbacks.append(stopper)
     fit_kwargs = {
-        "epochs": plan.epochs,
+        "epochs": initial_epoch + plan.epochs,
+        "initial_epoch": initial_epoch,
         "verbose": plan.verbose,
         "validation_data": validation,
         # Batches shuffles its rows, from its own generator; Keras' shuffling
@@ -197,8 +247,13 @@ def _fit(model, training, validation, plan):
         "shuffle": False,
         **plan.fit_kwargs,  # fit__* parameters override the defaults above
     }
-    with releasing_training_graphs(), new_models_tracing():
-        result = model.fit(training, callbacks=callbacks, **fit_kwargs)
+    try:
+        with releasing_training_graphs(), new_models_tracing():
+            result = model.fit(training, callbacks=callbacks, **fit_kwargs)
+    finally:
+        for batches in (training, validation):
+            if batches is not None:
+                batches.release()
     history = {
         _HISTORY_NAMES.get(key, key): [float(v) for v in values]
         for key, values in result.history.items()
@@ -209,7 +264,7 @@ def _fit(model, training, validation, plan):
             f"{len(history['loss'])}. Lower learning_rate, or check the inputs "
             "for extreme values."
         )
-    best_epoch = len(history["loss"]) - 1
+    best_epoch = initial_epoch + len(history["loss"]) - 1
     if stopper is not None:
         best_epoch = int(stopper.best_epoch)  # the epoch it restored
     return history, best_epoch
@@ -261,6 +316,17 @@ class Batches(keras.utils.PyDataset):
     def on_epoch_end(self):
         if self.shuffle:
             self.rng.shuffle(self.order)
+
+    def release(self):
+        """Drop the data, once training is over.
+
+        TensorFlow keeps the generator state of every ``tf.data`` pipeline
+        that Keras builds from a ``PyDataset`` alive after ``fit`` returns
+        (tensorflow/tensorflow#37653), and with it this object: without
+        this, every fit (every ``partial_fit`` call) would pin its training
+        data, 8 MiB per call for 8 MiB chunks in our measurement.
+        """
+        self.source = self.rows = self.y = self.weights = self.order = None
 
 
 class _StopOnNonFiniteLoss(keras.callbacks.Callback):

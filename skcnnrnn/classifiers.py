@@ -99,6 +99,7 @@ class CNNClassifier(CNNNetworkMixin, BaseNetworkClassifier):
         n_iter_no_change=10,
         tol=1e-4,
         shuffle=True,
+        warm_start=False,
         callbacks=None,
         class_weight=None,
         auxiliary_loss_weight=0.5,
@@ -125,6 +126,7 @@ class CNNClassifier(CNNNetworkMixin, BaseNetworkClassifier):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.shuffle = shuffle
+        self.warm_start = warm_start
         self.callbacks = callbacks
         self.class_weight = class_weight
         self.auxiliary_loss_weight = auxiliary_loss_weight
@@ -247,6 +249,7 @@ class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
         n_iter_no_change=10,
         tol=1e-4,
         shuffle=True,
+        warm_start=False,
         callbacks=None,
         class_weight=None,
         auxiliary_loss_weight=0.5,
@@ -273,6 +276,7 @@ class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.shuffle = shuffle
+        self.warm_start = warm_start
         self.callbacks = callbacks
         self.class_weight = class_weight
         self.auxiliary_loss_weight = auxiliary_loss_weight

@@ -82,6 +82,7 @@ class CNNRegressor(CNNNetworkMixin, BaseNetworkRegressor):
         n_iter_no_change=10,
         tol=1e-4,
         shuffle=True,
+        warm_start=False,
         callbacks=None,
         dtype="float32",
         verbose=0,
@@ -106,6 +107,7 @@ class CNNRegressor(CNNNetworkMixin, BaseNetworkRegressor):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.shuffle = shuffle
+        self.warm_start = warm_start
         self.callbacks = callbacks
         self.dtype = dtype
         self.verbose = verbose
@@ -192,6 +194,7 @@ class CNNGRUSequenceRegressor(CNNGRUNetworkMixin, BaseNetworkRegressor):
         n_iter_no_change=10,
         tol=1e-4,
         shuffle=True,
+        warm_start=False,
         callbacks=None,
         dtype="float32",
         verbose=0,
@@ -216,6 +219,7 @@ class CNNGRUSequenceRegressor(CNNGRUNetworkMixin, BaseNetworkRegressor):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.shuffle = shuffle
+        self.warm_start = warm_start
         self.callbacks = callbacks
         self.dtype = dtype
         self.verbose = verbose
