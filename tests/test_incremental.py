@@ -263,3 +263,21 @@ def test_regressor_keeps_the_first_chunks_target_scaling():
     reg.partial_fit(X, shifted)
     assert reg.history_["loss"][2] > 100 * max(reg.history_["loss"][:2])
     assert reg.n_iter_ == 3
+
+
+def test_fits_do_not_keep_their_training_data():
+    # TensorFlow keeps the generator state of each fit's input pipeline alive
+    # (tensorflow/tensorflow#37653); the batches drop their data after fit,
+    # or every partial_fit call would pin its chunk for good.
+    import gc
+    import weakref
+
+    X, y = small_images()
+    clf = CNNClassifier(epochs=1, **FAST).fit(X.copy(), y)
+    chunks = [X.copy() for _ in range(2)]
+    refs = [weakref.ref(chunk) for chunk in chunks]
+    clf.partial_fit(chunks[0], y)
+    clf.set_params(warm_start=True).fit(chunks[1], y)
+    del chunks
+    gc.collect()
+    assert [ref() for ref in refs] == [None, None]
