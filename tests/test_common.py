@@ -134,6 +134,27 @@ def test_check_params_name_real_checks():
     assert LEARNING_CHECKS <= names
 
 
+def test_partial_fit_check_runs_on_every_network_estimator():
+    # scikit-learn adds check_estimators_partial_fit_n_features for estimators
+    # with partial_fit; it must run, and pass, on all four.
+    checks = parametrize_with_checks(
+        ESTIMATORS, expected_failed_checks=_expected_failed_checks
+    ).mark.args[1]
+    pairs = [getattr(param, "values", param) for param in checks]
+    with_check = {
+        type(estimator).__name__
+        for estimator, check in pairs
+        if getattr(check, "func", check).__name__
+        == "check_estimators_partial_fit_n_features"
+    }
+    assert with_check == {type(e).__name__ for e in ESTIMATORS[1:]}
+    assert all(
+        "partial_fit" not in name
+        for failing in EXPECTED_FAILED.values()
+        for name in failing
+    )
+
+
 def test_full_check_suite_runs_on_every_estimator():
     # PatchExtractor opts out of most checks (two_d_array=False); ours must not.
     fresh = parametrize_with_checks(
