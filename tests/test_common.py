@@ -3,6 +3,7 @@
 Slow (every check fits a network); pytest-xdist spreads the checks over workers.
 """
 
+import contextlib
 import re
 from collections import Counter
 
@@ -63,7 +64,8 @@ CHECK_PARAMS = {
 
 
 # As scikit-learn's own suite lowers max_iter for its checks, the checks run
-# 2 epochs, but those that need a trained network keep the defaults.
+# 2 epochs (and eagerly, see _eager_tensorflow), but those that need a trained
+# network keep the defaults.
 CHECK_EPOCHS = 2
 LEARNING_CHECKS = {
     "check_classifiers_train",
@@ -113,15 +115,43 @@ def _stable_checks(estimators):
 CHECKS = _stable_checks(ESTIMATORS + USER_NETWORK_ESTIMATORS)
 
 
+@contextlib.contextmanager
+def _eager_tensorflow():
+    """TensorFlow runs the Keras steps eagerly in the block (``tf.function``
+    not traced), then traces again.
+
+    The contract checks fit a new network each, on a few dozen samples for 2
+    epochs: tracing the training and prediction steps is most of their cost,
+    and eager steps make them 2.6x faster (check_estimator on CNNClassifier:
+    29 s against 76 s). The learning checks, and every other test module,
+    run traced, as users do.
+    """
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        yield
+        return
+    import tensorflow as tf
+
+    was_eager = tf.config.functions_run_eagerly()
+    tf.config.run_functions_eagerly(True)
+    try:
+        yield
+    finally:
+        tf.config.run_functions_eagerly(was_eager)
+
+
 @CHECKS
 def test_sklearn_compatible_estimator(estimator, check):
     name = getattr(check, "func", check).__name__
     params = CHECK_PARAMS.get((type(estimator).__name__, name), {})
-    if "epochs" in estimator.get_params() and name not in LEARNING_CHECKS:
+    learning = name in LEARNING_CHECKS
+    if "epochs" in estimator.get_params() and not learning:
         params = {"epochs": CHECK_EPOCHS, **params}
     if params:
         estimator = clone(estimator).set_params(**params)
-    check(estimator)
+    with contextlib.nullcontext() if learning else _eager_tensorflow():
+        check(estimator)
 
 
 def test_check_params_name_real_checks():
