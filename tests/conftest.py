@@ -42,11 +42,12 @@ def digit_tasks():
 
 
 def pytest_addoption(parser, pluginmanager):
-    # pyproject's addopts asks pytest-xdist for two workers ("-n 2"). With
-    # xdist disabled (pytest -p no:xdist, to debug one test), accept -n and
-    # run serially instead of failing on an unknown argument. pytest keeps
-    # lowercase short options to itself and its plugins: this registers -n the
-    # way pytest-xdist does (the group's _addoption), only when xdist is off.
+    # pyproject's addopts asks pytest-xdist for two workers ("-n 2 --dist
+    # worksteal"). With xdist disabled (pytest -p no:xdist, to debug one
+    # test), accept -n and --dist and run serially instead of failing on an
+    # unknown argument. pytest keeps lowercase short options to itself and its
+    # plugins: this registers them the way pytest-xdist does (the group's
+    # _addoption), only when xdist is off.
     if pluginmanager.has_plugin("xdist"):
         return
     group = parser.getgroup("xdist-disabled")
@@ -54,6 +55,12 @@ def pytest_addoption(parser, pluginmanager):
         group._addoption(
             "-n",
             dest="numprocesses",
+            default=None,
+            help="ignored: pytest-xdist is disabled, the tests run serially",
+        )
+        group._addoption(
+            "--dist",
+            dest="dist",
             default=None,
             help="ignored: pytest-xdist is disabled, the tests run serially",
         )
