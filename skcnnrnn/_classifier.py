@@ -138,6 +138,19 @@ default=None
         -------
         self : object
             The classifier, trained one more epoch.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_digits
+        >>> from skcnnrnn import CNNClassifier
+        >>> digits = load_digits()
+        >>> clf = CNNClassifier(random_state=0)
+        >>> for rows in np.array_split(np.arange(1000), 4):  # a stream of chunks
+        ...     X, y = digits.images[rows], digits.target[rows]
+        ...     clf = clf.partial_fit(X, y, classes=np.arange(10))
+        >>> clf.n_iter_, len(clf.history_["loss"])
+        (4, 4)
         """
         if not hasattr(self, "model_"):
             if classes is None:

@@ -82,6 +82,19 @@ class BaseNetworkRegressor(RegressorMixin, BaseNetwork):
         -------
         self : object
             The regressor, trained one more epoch.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_digits
+        >>> from skcnnrnn import CNNRegressor
+        >>> digits = load_digits()
+        >>> ink = digits.images.sum(axis=(1, 2))
+        >>> reg = CNNRegressor(random_state=0)
+        >>> for rows in np.array_split(np.arange(600), 3):
+        ...     reg = reg.partial_fit(digits.images[rows], ink[rows])
+        >>> reg.n_iter_
+        3
         """
         return self._fit(X, y, sample_weight, partial=True)
 

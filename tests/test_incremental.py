@@ -134,10 +134,19 @@ def test_continued_fits_keep_the_input_and_the_network():
         with pytest.raises(ValueError, match=f"{name} is .*, but the fitted network"):
             changed.set_params(warm_start=True).fit(X, y)
         assert changed.n_iter_ == 1
+    # The input normalisation is the first chunk's, whatever comes later.
+    (normalisation,) = [
+        layer
+        for layer in clf.model_.layers
+        if isinstance(layer, keras.layers.Normalization)
+    ]
+    mean = keras.ops.convert_to_numpy(normalisation.mean).copy()
+    clf.partial_fit(X * 10 + 5, y)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(normalisation.mean), mean)
     # A new learning rate applies to the kept optimizer.
     clf.set_params(learning_rate=0.05).partial_fit(X, y)
     assert float(clf.model_.optimizer.learning_rate.numpy()) == pytest.approx(0.05)
-    assert int(clf.model_.optimizer.iterations) == 2 * 5
+    assert int(clf.model_.optimizer.iterations) == 3 * 5
 
 
 def test_warm_start_needs_the_same_classes_and_targets():
