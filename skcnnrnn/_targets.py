@@ -184,12 +184,13 @@ def _encoders(columns, classes):
     """A fitted LabelEncoder per label column: of the given ``classes``, after
     checking that the column holds no other label, or of the column's own."""
     known = _column_classes(classes, len(columns))
-    encoders = [
-        LabelEncoder().fit(c.ravel() if k is None else k)
-        for c, k in zip(columns, known, strict=True)
-    ]
-    for encoder, column in zip(encoders, columns, strict=True):
-        _check_known_labels(column, encoder.classes_)
+    encoders = []
+    for column, labels in zip(columns, known, strict=True):
+        if labels is None:
+            encoders.append(LabelEncoder().fit(column.ravel()))
+        else:
+            _check_known_labels(column, labels)
+            encoders.append(LabelEncoder().fit(labels))
     return encoders
 
 

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
+from test_classifiers import small_images
 
 from skcnnrnn import (
     CNNClassifier,
@@ -18,13 +19,6 @@ from skcnnrnn import (
 )
 
 FAST = {"random_state": 0, "batch_size": 8}
-
-
-def small_images(n=40, classes=2, seed=0):
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % classes
-    X = rng.normal(size=(n, 8, 8)).astype(np.float32) + y.reshape(-1, 1, 1)
-    return X, y
 
 
 @pytest.fixture(scope="module")
