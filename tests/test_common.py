@@ -87,8 +87,11 @@ ESTIMATORS = [
     CNNRegressor(),
     CNNGRUSequenceRegressor(),
 ]
-# The same checks with a network of the user's own (the public network
-# parameter), one routed parameter set.
+# The checks with a network of the user's own (the public network
+# parameter), one routed parameter set: those whose outcome can depend on the
+# network. INPUT_CHECKS test what happens to X, y and sample_weight before any
+# network is built (one validation path for every body), so they run on the
+# built-in estimators only.
 USER_NETWORK_ESTIMATORS = [
     CNNClassifier(network=conv_dense_body, network__width=8),
     CNNGRUSequenceClassifier(network=small_gru_body),
@@ -97,22 +100,62 @@ USER_NETWORK_ESTIMATORS = [
 ]
 
 
-def _stable_checks(estimators):
-    """parametrize_with_checks, with ids free of function addresses.
+INPUT_CHECKS = {
+    "check_estimators_dtypes",
+    "check_dtype_object",
+    "check_estimators_nan_inf",
+    "check_array_api_input",
+    "check_positive_only_tag_during_fit",
+    "check_fit2d_predict1d",
+    "check_f_contiguous_array_estimator",
+    "check_classifier_data_not_an_array",
+    "check_regressor_data_not_an_array",
+    "check_regressors_int",
+    "check_n_features_in",
+    "check_fit_check_is_fitted",
+    "check_readonly_memmap_input",
+    "check_classifiers_one_label",
+    "check_classifiers_one_label_sample_weights",
+    "check_sample_weights_pandas_series",
+    "check_sample_weights_not_an_array",
+    "check_sample_weights_list",
+    "check_sample_weights_shape",
+    "check_sample_weights_not_overwritten",
+}
+
+
+def _check_name(check):
+    return getattr(check, "func", check).__name__
+
+
+def _stable_checks(estimators, user_networks):
+    """parametrize_with_checks, with ids free of function addresses, and the
+    ``user_networks`` estimators without INPUT_CHECKS.
 
     A function parameter's repr holds its address, which differs between
     pytest-xdist workers, and they must collect the same test ids.
     """
     mark = parametrize_with_checks(
-        estimators, expected_failed_checks=_expected_failed_checks
+        estimators + user_networks, expected_failed_checks=_expected_failed_checks
     ).mark
+    names, params = mark.args
+    params = [
+        param
+        for param in params
+        if not (
+            getattr(param, "values", param)[0] in user_networks
+            and _check_name(getattr(param, "values", param)[1]) in INPUT_CHECKS
+        )
+    ]
     ids = mark.kwargs["ids"]
     return pytest.mark.parametrize(
-        *mark.args, ids=lambda value: re.sub(r"\s*at\s*0x[0-9a-f]+", "", ids(value))
+        names,
+        params,
+        ids=lambda value: re.sub(r"\s*at\s*0x[0-9a-f]+", "", ids(value)),
     )
 
 
-CHECKS = _stable_checks(ESTIMATORS + USER_NETWORK_ESTIMATORS)
+CHECKS = _stable_checks(ESTIMATORS, USER_NETWORK_ESTIMATORS)
 
 
 @contextlib.contextmanager
@@ -143,7 +186,13 @@ def _eager_tensorflow():
 
 @CHECKS
 def test_sklearn_compatible_estimator(estimator, check):
-    name = getattr(check, "func", check).__name__
+    name = _check_name(check)
+    expected_failure = _expected_failed_checks(estimator).get(name)
+    if expected_failure:
+        # Not run to watch it fail (a non-strict xfail asserts nothing, and
+        # it costs a fit per sample weighting): what holds is tested in
+        # test_sample_weight_equivalence_full_batch.
+        pytest.skip(f"expected to fail: {expected_failure}")
     params = CHECK_PARAMS.get((type(estimator).__name__, name), {})
     learning = name in LEARNING_CHECKS
     if "epochs" in estimator.get_params() and not learning:
@@ -159,9 +208,11 @@ def test_check_params_name_real_checks():
         getattr(param, "values", param)[1]
         for param in parametrize_with_checks(ESTIMATORS).mark.args[1]
     ]
-    names = {getattr(check, "func", check).__name__ for check in checks}
+    names = {_check_name(check) for check in checks}
     assert {name for _, name in CHECK_PARAMS} <= names
     assert LEARNING_CHECKS <= names
+    assert INPUT_CHECKS <= names  # a renamed check would run on every network
+    assert not INPUT_CHECKS & LEARNING_CHECKS
 
 
 def test_partial_fit_check_runs_on_every_network_estimator():

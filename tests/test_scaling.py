@@ -314,7 +314,7 @@ INCREMENTAL_SCRIPT = textwrap.dedent(
             }
             seq = passes(
                 CNNGRUSequenceClassifier(frame_shape=(2, 8), random_state=0),
-                tiles, y, 5, np.arange(10),
+                tiles, y, 3, np.arange(10),
             )
             test_tiles = tiler.transform(X_test).reshape(len(X_test), -1)
             out["cnn_gru"] = {"accuracy": seq.score(test_tiles, y_test)}
