@@ -56,7 +56,8 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     Patches are never resized one per Python iteration. With "area" and
     non-overlapping patches (the defaults) whole images are resized, many per
     OpenCV call, and then cut; otherwise many patches are resized per call,
-    stacked along OpenCV's channel axis.
+    stacked along OpenCV's channel axis. The calls run on as many threads as
+    OpenCV uses (``cv2.setNumThreads``), with the same result.
 
     Parameters
     ----------

@@ -124,6 +124,26 @@ def test_area_shrinking_of_many_planes():
     assert_close_to_reference(tiles, expected)
 
 
+@pytest.mark.parametrize("interpolation", ["area", "linear"])
+def test_threads_give_the_serial_result(interpolation):
+    # Chunks are resized on OpenCV's threads ("area": several 1 MiB chunks of
+    # whole images; "linear": several calls of stacked planes), each into
+    # its own part of the output: the result must not depend on them.
+    threads = cv2.getNumThreads()
+    if threads < 2:
+        pytest.skip("OpenCV runs on one thread here: nothing to compare")
+    rng = np.random.default_rng(0)
+    images = (rng.random((5, 400, 300, 3)) * 255).astype(np.uint8)
+    tiler = PatchTiler(interpolation=interpolation).fit(images)
+    threaded = tiler.transform(images)
+    cv2.setNumThreads(1)
+    try:
+        serial = tiler.transform(images)
+    finally:
+        cv2.setNumThreads(threads)
+    np.testing.assert_array_equal(threaded, serial)
+
+
 def test_photograph_in_seed_order():
     photo = load_sample_images().images[0][:100, :140]  # 427x640x3 uint8 crop
     tiles = PatchTiler().fit_transform(photo[np.newaxis])
