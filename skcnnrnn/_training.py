@@ -128,8 +128,7 @@ def _build_training_state(model, batch):
     prediction, whose eager run would cost 0.1 s of a small CNN-GRU's fit.
     """
     x, y = batch[0][:1], {name: values[:1] for name, values in batch[1].items()}
-    shapes = [output.shape[1:] for output in model.outputs]
-    if all(None not in shape for shape in shapes):
+    if all(None not in output.shape[1:] for output in model.outputs):
         y_pred = keras.tree.map_structure(
             lambda out: keras.ops.zeros((1, *out.shape[1:]), dtype=out.dtype),
             model.output,

@@ -129,6 +129,12 @@ def _check_name(check):
     return getattr(check, "func", check).__name__
 
 
+def _pair(param):
+    """(estimator, check) of a parametrize_with_checks value (a pytest.param
+    when the check is marked)."""
+    return getattr(param, "values", param)
+
+
 def _stable_checks(estimators, user_networks):
     """parametrize_with_checks, with ids free of function addresses, and the
     ``user_networks`` estimators without INPUT_CHECKS.
@@ -149,10 +155,7 @@ def _stable_checks(estimators, user_networks):
     params = [
         param
         for param in params
-        if not (
-            getattr(param, "values", param)[0] in user_networks
-            and input_only(getattr(param, "values", param)[1])
-        )
+        if not (_pair(param)[0] in user_networks and input_only(_pair(param)[1]))
     ]
     ids = mark.kwargs["ids"]
     return pytest.mark.parametrize(
@@ -212,8 +215,7 @@ def test_sklearn_compatible_estimator(estimator, check):
 
 def test_check_params_name_real_checks():
     checks = [
-        getattr(param, "values", param)[1]
-        for param in parametrize_with_checks(ESTIMATORS).mark.args[1]
+        _pair(param)[1] for param in parametrize_with_checks(ESTIMATORS).mark.args[1]
     ]
     names = {_check_name(check) for check in checks}
     assert {name for _, name in CHECK_PARAMS} <= names
@@ -228,12 +230,10 @@ def test_partial_fit_check_runs_on_every_network_estimator():
     checks = parametrize_with_checks(
         ESTIMATORS, expected_failed_checks=_expected_failed_checks
     ).mark.args[1]
-    pairs = [getattr(param, "values", param) for param in checks]
     with_check = {
         type(estimator).__name__
-        for estimator, check in pairs
-        if getattr(check, "func", check).__name__
-        == "check_estimators_partial_fit_n_features"
+        for estimator, check in map(_pair, checks)
+        if _check_name(check) == "check_estimators_partial_fit_n_features"
     }
     assert with_check == {type(e).__name__ for e in ESTIMATORS[1:]}
     assert all(
@@ -249,8 +249,7 @@ def test_full_check_suite_runs_on_every_estimator():
         ESTIMATORS, expected_failed_checks=_expected_failed_checks
     )
     per_estimator = Counter(
-        type(getattr(param, "values", param)[0]).__name__
-        for param in fresh.mark.args[1]
+        type(_pair(param)[0]).__name__ for param in fresh.mark.args[1]
     )
     assert set(per_estimator) == {type(e).__name__ for e in ESTIMATORS}
     assert min(per_estimator.values()) >= 40, per_estimator
