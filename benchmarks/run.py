@@ -13,6 +13,7 @@ each goal of issue 3 is met.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import time
 from functools import partial
+from unittest import mock
 
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # TensorFlow's C++ start-up lines
 
@@ -173,26 +175,19 @@ def wrapper_share(estimator, X, y):
 
     from skcnnrnn import _training
 
-    saved = (
-        keras.Model.fit,
-        keras.Model.compile,
-        _training.build_model,
-        _training._build_training_state,
-    )
-    keras.Model.fit, keras.Model.compile = timed(saved[0]), timed(saved[1])
-    _training.build_model = timed(saved[2])
-    _training._build_training_state = timed(saved[3])
-    try:
+    targets = [
+        (keras.Model, "fit"),
+        (keras.Model, "compile"),
+        (_training, "build_model"),
+        (_training, "_build_training_state"),
+    ]
+    with contextlib.ExitStack() as patches:
+        for owner, name in targets:
+            patched = timed(getattr(owner, name))
+            patches.enter_context(mock.patch.object(owner, name, patched))
         start = time.perf_counter()
         estimator.fit(X, y)
         total = time.perf_counter() - start
-    finally:
-        (
-            keras.Model.fit,
-            keras.Model.compile,
-            _training.build_model,
-            _training._build_training_state,
-        ) = saved
     return (total - sum(inner)) / total
 
 
