@@ -63,11 +63,16 @@ def keras_model(data):
     """The model that ``keras_bytes`` stored (Keras' safe mode: no lambdas)."""
     import keras
 
+    from ._optimizers import fuse_adam
+
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.keras")
         with open(path, "wb") as file:
             file.write(data)
-        return keras.saving.load_model(path)
+        model = keras.saving.load_model(path)
+    # A continued fit updates as the fit before pickling did.
+    fuse_adam(getattr(model, "optimizer", None))
+    return model
 
 
 def random_states(model):

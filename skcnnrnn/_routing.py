@@ -208,15 +208,17 @@ def _check_network(arguments, network):
 def build_optimizer(optimizer, learning_rate, arguments):
     """A new Keras optimizer: from a name or class with ``learning_rate`` and
     the routed ``arguments``, or a fresh copy of an instance (which holds
-    per-model state, so each fit needs its own)."""
+    per-model state, so each fit needs its own). A Keras Adam gets
+    TensorFlow's fused update (``_optimizers.fuse_adam``)."""
     from scikeras._utils import unflatten_params
+
+    from ._optimizers import fuse_adam
 
     cls = optimizer_class(optimizer)
     if cls is None:
-        return type(optimizer).from_config(optimizer.get_config())
-    return unflatten_params(
-        items=cls, params={"learning_rate": learning_rate, **arguments}
-    )
+        return fuse_adam(type(optimizer).from_config(optimizer.get_config()))
+    params = {"learning_rate": learning_rate, **arguments}
+    return fuse_adam(unflatten_params(items=cls, params=params))
 
 
 def build_callbacks(callbacks, arguments):
