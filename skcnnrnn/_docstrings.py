@@ -76,7 +76,9 @@ BLOCKS = {
         Keras optimizer: a name ("adam", "sgd", "rmsprop", "adamw", ...), an
         optimizer class, or an instance (copied for each fit; its own learning
         rate is used). Further arguments are routed with the ``optimizer__``
-        prefix, e.g. ``optimizer__beta_1=0.8``.
+        prefix, e.g. ``optimizer__beta_1=0.8``. On TensorFlow, Keras' Adam
+        (without ``amsgrad``) updates each variable with TensorFlow's fused
+        kernel: the same arithmetic, and still a ``keras.optimizers.Adam``.
 
     learning_rate : float, default=1e-3
         Learning rate of the optimizer when given by name or class.
