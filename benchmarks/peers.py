@@ -24,9 +24,11 @@ contenders run under each Keras backend installed (``tensorflow``, ``jax``,
 compilation cache (``JAX_COMPILATION_CACHE_DIR``, a new empty folder per
 process, and ``JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0``), and
 "skcnnrnn[jax+warm cache]" the same with the folder filled by an earlier,
-untimed process (a script run a second time). ``--fits 3`` fits three times
-per process and times the later fits (their median), as in cross-validation
-or a grid search, where every fit builds a new network. Ratios are against
+untimed process (a script run a second time); "[tf, 1 thread]" and
+"skorch[1 thread]" run with one-thread pools (``TF_NUM_INTRAOP_THREADS``,
+``TF_NUM_INTEROP_THREADS`` and ``OMP_NUM_THREADS`` set to 1). ``--fits 3``
+fits three times per process and times the later fits (their median), as in
+cross-validation or a grid search, where every fit builds a new network. Ratios are against
 skorch and against a hand-written PyTorch loop. Nothing here asserts.
 """
 
@@ -224,10 +226,15 @@ def worker(contender, workload, fits):
 
 def run_once(contender, workload, backend, fits=1, cache=False):
     """One worker process; ``cache`` is False, "cold" (JAX's compilation cache
-    in a new empty folder) or "warm" (filled first by an untimed process)."""
+    in a new empty folder), "warm" (filled first by an untimed process) or
+    "1 thread" (TensorFlow's and PyTorch's pools of one thread each)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     if backend:
         env["KERAS_BACKEND"] = backend
+    if cache == "1 thread":
+        env.update(TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1")
+        env.update(OMP_NUM_THREADS="1")
+        cache = False
     command = [sys.executable, __file__, "--worker", contender, workload]
     with tempfile.TemporaryDirectory() as folder:
         if cache:
@@ -259,9 +266,12 @@ def contenders():
         if backend == "jax":
             runs += [("skcnnrnn[jax+cache]", "skcnnrnn", backend, "cold")]
             runs += [("skcnnrnn[jax+warm cache]", "skcnnrnn", backend, "warm")]
+        if backend == "tensorflow":
+            runs += [("skcnnrnn[tf, 1 thread]", "skcnnrnn", backend, "1 thread")]
         runs += [(f"keras[{backend}]", "keras", backend, False)]
     if installed("skorch"):
         runs.append(("skorch", "skorch", None, False))
+        runs.append(("skorch[1 thread]", "skorch", None, "1 thread"))
     if installed("torch"):
         runs.append(("torch loop", "torch", None, False))
     return runs
