@@ -28,8 +28,9 @@ untimed process (a script run a second time); "[tf, 1 thread]" and
 "skorch[1 thread]" run with one-thread pools (``TF_NUM_INTRAOP_THREADS``,
 ``TF_NUM_INTEROP_THREADS`` and ``OMP_NUM_THREADS`` set to 1). ``--fits 3``
 fits three times per process and times the later fits (their median), as in
-cross-validation or a grid search, where every fit builds a new network. Ratios are against
-skorch and against a hand-written PyTorch loop. Nothing here asserts.
+cross-validation or a grid search, where every fit builds a new network.
+Ratios are against skorch and against a hand-written PyTorch loop. Nothing
+here asserts.
 """
 
 import argparse

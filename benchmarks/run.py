@@ -288,6 +288,47 @@ def bench_fit(repeats):
     return rows
 
 
+def bench_adam(repeats):
+    """Small fits with the fused Adam update against Keras' own update."""
+    import keras
+
+    from skcnnrnn import CNNClassifier, CNNGRUSequenceClassifier
+
+    class KerasAdam(keras.optimizers.Adam):
+        """Keras' Adam as Keras updates it: skcnnrnn fuses only the exact class."""
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 40)
+    cases = [
+        ("CNNClassifier", CNNClassifier, (40, 8, 8)),
+        ("CNNGRUSequenceClassifier", CNNGRUSequenceClassifier, (40, 4, 2, 8, 1)),
+    ]
+    rows = []
+    for name, estimator, shape in cases:
+        X = rng.random(shape, dtype=np.float32)
+        kwargs = {"epochs": 2, "random_state": 0}
+        t = interleaved(
+            {
+                "fused": partial(fit_estimator, estimator(**kwargs), X, y),
+                "keras": partial(
+                    fit_estimator, estimator(optimizer=KerasAdam, **kwargs), X, y
+                ),
+            },
+            repeats,
+        )
+        ratio = t["fused"] / t["keras"]
+        rows.append(
+            row(
+                f"small fit: {name}, fused Adam / Keras' Adam update",
+                ratio,
+                "< 1",
+                ratio < 1,
+                f"{t['fused']:.3f} s / {t['keras']:.3f} s, {shape}, 2 epochs",
+            )
+        )
+    return rows
+
+
 def bench_predict(repeats):
     from skcnnrnn import CNNClassifier
 
@@ -440,7 +481,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     rows = bench_import() + bench_tiling(args.repeats)
-    rows += bench_fit(args.repeats) + bench_predict(args.repeats)
+    rows += bench_fit(args.repeats) + bench_adam(args.repeats)
+    rows += bench_predict(args.repeats)
     if not args.skip_memory:
         rows += bench_memory()
     width = max(len(r["name"]) for r in rows)
