@@ -77,8 +77,8 @@ BLOCKS = {
         optimizer class, or an instance (copied for each fit; its own learning
         rate is used). Further arguments are routed with the ``optimizer__``
         prefix, e.g. ``optimizer__beta_1=0.8``. On TensorFlow, Keras' Adam
-        (without ``amsgrad``) updates each variable with TensorFlow's fused
-        kernel: the same arithmetic, and still a ``keras.optimizers.Adam``.
+        and AdamW (without ``amsgrad``) update each variable with
+        TensorFlow's fused kernel: the same arithmetic, and still Keras' class.
 
     learning_rate : float, default=1e-3
         Learning rate of the optimizer when given by name or class.

@@ -10,8 +10,8 @@ updates Keras 2 had). A fit on small data then takes about 0.1 s less
 private state, the update falls back to Keras' own.
 
 The update is given to the optimizer instance rather than to a subclass, so
-that the optimizer stays a ``keras.optimizers.Adam``: its saved form is Keras'
-own, and a saved network loads in plain Keras without skcnnrnn.
+that the optimizer stays a ``keras.optimizers.Adam`` (or ``AdamW``): its saved
+form is Keras' own, and a saved network loads in plain Keras without skcnnrnn.
 """
 
 import types
@@ -19,11 +19,12 @@ import types
 
 def fuse_adam(optimizer):
     """``optimizer``, given TensorFlow's fused Adam update if it is exactly a
-    Keras Adam without ``amsgrad`` on the TensorFlow backend; else unchanged."""
+    Keras Adam or AdamW (whose update is Adam's, its weight decay applied
+    before) without ``amsgrad`` on the TensorFlow backend; else unchanged."""
     import keras
 
     if (
-        type(optimizer) is keras.optimizers.Adam
+        type(optimizer) in (keras.optimizers.Adam, keras.optimizers.AdamW)
         and not optimizer.amsgrad
         and keras.backend.backend() == "tensorflow"
     ):

@@ -208,7 +208,7 @@ def _check_network(arguments, network):
 def build_optimizer(optimizer, learning_rate, arguments):
     """A new Keras optimizer: from a name or class with ``learning_rate`` and
     the routed ``arguments``, or a fresh copy of an instance (which holds
-    per-model state, so each fit needs its own). A Keras Adam gets
+    per-model state, so each fit needs its own). A Keras Adam or AdamW gets
     TensorFlow's fused update (``_optimizers.fuse_adam``)."""
     from scikeras._utils import unflatten_params
 

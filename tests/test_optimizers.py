@@ -35,9 +35,10 @@ def _train(optimizer, n_steps=5):
         {"amsgrad": True},  # Keras' own update
     ],
 )
-def test_updates_agree_with_keras_adam(arguments):
-    expected = _train(keras.optimizers.Adam(**arguments))
-    fused = _train(fuse_adam(keras.optimizers.Adam(**arguments)))
+@pytest.mark.parametrize("adam", [keras.optimizers.Adam, keras.optimizers.AdamW])
+def test_updates_agree_with_keras_adam(adam, arguments):
+    expected = _train(adam(**arguments))
+    fused = _train(fuse_adam(adam(**arguments)))
     for got, want in zip(fused, expected, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
@@ -57,17 +58,19 @@ def test_one_fused_kernel_per_variable_in_the_traced_step():
 
 
 @pytest.mark.parametrize(
-    "optimizer", ["adam", keras.optimizers.Adam, keras.optimizers.Adam(1e-3)]
+    "optimizer",
+    ["adam", keras.optimizers.Adam, keras.optimizers.Adam(1e-3), "adamw"],
 )
 def test_estimators_fuse_keras_adam_and_save_it_as_keras_own(optimizer):
     X, y = np.zeros((8, 4, 4), np.float32), np.arange(8) % 2
     clf = CNNClassifier(epochs=1, filters=(2,), dense_units=4, optimizer=optimizer)
     adam = clf.fit(X, y).model_.optimizer
-    assert type(adam) is keras.optimizers.Adam
+    name = "AdamW" if optimizer == "adamw" else "Adam"
+    assert type(adam) is getattr(keras.optimizers, name)
     assert "update_step" in vars(adam)  # the fused update, on this instance
-    # Saved as Keras' own Adam, so plain Keras loads the network.
+    # Saved as Keras' own class, so plain Keras loads the network.
     config = keras.saving.serialize_keras_object(adam)
-    assert (config["module"], config["class_name"]) == ("keras.optimizers", "Adam")
+    assert (config["module"], config["class_name"]) == ("keras.optimizers", name)
     assert "update_step" in vars(pickle.loads(pickle.dumps(clf)).model_.optimizer)
 
 
