@@ -34,17 +34,16 @@ def fuse_adam(optimizer):
 
 def _fused_update_step(self, gradient, variable, learning_rate):
     """``keras.optimizers.Adam.update_step`` as one ``ResourceApplyAdam``."""
-    import keras
     import tensorflow as tf
 
+    keras_update = type(self).update_step  # the class's, not this instance's
+    if isinstance(gradient, tf.IndexedSlices):  # the kernel takes dense ones
+        return keras_update(self, gradient, variable, learning_rate)
     try:
         # Adam's own state, as Keras' update_step reads it (private names).
         index = self._get_variable_index(variable)
         m, v = self._momentums[index], self._velocities[index]
     except (AttributeError, LookupError):  # another Keras: its own update
-        m = None
-    if m is None or isinstance(gradient, tf.IndexedSlices):  # dense kernel only
-        keras_update = keras.optimizers.Adam.update_step
         return keras_update(self, gradient, variable, learning_rate)
     dtype = variable.dtype
     step = tf.cast(self.iterations + 1, dtype)

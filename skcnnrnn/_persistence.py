@@ -71,7 +71,7 @@ def keras_model(data):
             file.write(data)
         model = keras.saving.load_model(path)
     # A continued fit updates as the fit before pickling did.
-    fuse_adam(getattr(model, "optimizer", None))
+    fuse_adam(model.optimizer)  # None if it was saved uncompiled
     return model
 
 
