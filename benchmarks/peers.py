@@ -225,25 +225,25 @@ def worker(contender, workload, fits):
     print(json.dumps({"seconds": float(np.median(later)), "accuracy": runs[-1][1]}))
 
 
-def run_once(contender, workload, backend, fits=1, cache=False):
-    """One worker process; ``cache`` is False, "cold" (JAX's compilation cache
-    in a new empty folder), "warm" (filled first by an untimed process) or
-    "1 thread" (TensorFlow's and PyTorch's pools of one thread each)."""
+def run_once(contender, workload, backend, fits=1, variant=None):
+    """One worker process; ``variant`` is None, "cold" (JAX's compilation
+    cache in a new empty folder), "warm" (that folder filled first by an
+    untimed process) or "1 thread" (TensorFlow's and PyTorch's pools of one
+    thread each)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     if backend:
         env["KERAS_BACKEND"] = backend
-    if cache == "1 thread":
+    if variant == "1 thread":
         env.update(TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1")
         env.update(OMP_NUM_THREADS="1")
-        cache = False
     command = [sys.executable, __file__, "--worker", contender, workload]
     with tempfile.TemporaryDirectory() as folder:
-        if cache:
+        if variant in ("cold", "warm"):
             # Every compilation, not only those over JAX's default 1 s: most
             # of a small network's are shorter.
             env["JAX_COMPILATION_CACHE_DIR"] = folder
             env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
-        runs = [[*command, "1"]] if cache == "warm" else []
+        runs = [[*command, "1"]] if variant == "warm" else []
         for args in [*runs, [*command, str(fits)]]:
             out = subprocess.run(args, env=env, capture_output=True, text=True)
             if out.returncode:
@@ -260,21 +260,22 @@ def installed(module):
 
 
 def contenders():
-    """(name, contender, Keras backend or None) for every installed one."""
+    """(name, contender, Keras backend or None, variant of ``run_once`` or
+    None) for every installed one."""
     runs = []
     for backend in [b for b in BACKENDS if installed(b)]:
-        runs += [(f"skcnnrnn[{backend}]", "skcnnrnn", backend, False)]
+        runs += [(f"skcnnrnn[{backend}]", "skcnnrnn", backend, None)]
         if backend == "jax":
             runs += [("skcnnrnn[jax+cache]", "skcnnrnn", backend, "cold")]
             runs += [("skcnnrnn[jax+warm cache]", "skcnnrnn", backend, "warm")]
         if backend == "tensorflow":
             runs += [("skcnnrnn[tf, 1 thread]", "skcnnrnn", backend, "1 thread")]
-        runs += [(f"keras[{backend}]", "keras", backend, False)]
+        runs += [(f"keras[{backend}]", "keras", backend, None)]
     if installed("skorch"):
-        runs.append(("skorch", "skorch", None, False))
+        runs.append(("skorch", "skorch", None, None))
         runs.append(("skorch[1 thread]", "skorch", None, "1 thread"))
     if installed("torch"):
-        runs.append(("torch loop", "torch", None, False))
+        runs.append(("torch loop", "torch", None, None))
     return runs
 
 
@@ -297,8 +298,8 @@ def main(argv=None):
         times = {name: [] for name, *_ in runs}
         accuracy = {}
         for _ in range(args.repeats):
-            for name, contender, backend, cache in runs:
-                out = run_once(contender, workload, backend, args.fits, cache)
+            for name, contender, backend, variant in runs:
+                out = run_once(contender, workload, backend, args.fits, variant)
                 if "error" in out:
                     accuracy[name] = f"failed: {out['error']}"
                     continue
