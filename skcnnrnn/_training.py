@@ -302,13 +302,16 @@ def _fit(model, training, validation, plan, initial_epoch):
 
 def _as_input(batches):
     """What ``model.fit`` reads ``batches`` from: on TensorFlow, a
-    ``tf.data`` pipeline with a fixed prefetch buffer; elsewhere ``batches``.
+    ``tf.data`` pipeline of them with a one-batch prefetch; elsewhere
+    ``batches`` itself.
 
-    Keras feeds a ``PyDataset`` to TensorFlow through ``tf.data`` with an
-    autotuned prefetch buffer, and the autotuner stalls the first step of
-    some epochs by about 0.3 s on a small CPU (one to three epochs in ten,
-    on every network measured; none with autotuning off). One batch ahead is
-    all a training step needs of a source it reads one batch at a time.
+    Keras reads a ``PyDataset`` on TensorFlow through ``tf.data`` with an
+    autotuned prefetch buffer. On a two-core CPU the autotuner stalled the
+    first step of one to five epochs in twelve by about 0.3 s (the CNN and
+    CNN-GRU of ``benchmarks/peers.py``; a 10-epoch CNN fit took 3.4 s instead
+    of 4.5 s without it). One batch ahead is all a training step needs of a
+    source read one batch at a time; the batches and their order are Keras'
+    own (see ``Batches.epoch``).
     """
     if not on_tensorflow():
         return batches
