@@ -276,10 +276,12 @@ def _fit(model, training, validation, plan, initial_epoch):
         **plan.fit_kwargs,  # fit__* parameters override the defaults above
     }
     if fit_kwargs["validation_data"] is validation and validation is not None:
-        fit_kwargs["validation_data"] = _as_input(validation)
+        fit_kwargs["validation_data"] = _as_input(validation, plan)
     try:
         with releasing_training_graphs(), new_models_tracing():
-            result = model.fit(_as_input(training), callbacks=callbacks, **fit_kwargs)
+            result = model.fit(
+                _as_input(training, plan), callbacks=callbacks, **fit_kwargs
+            )
     finally:
         for batches in (training, validation):
             if batches is not None:
@@ -300,10 +302,10 @@ def _fit(model, training, validation, plan, initial_epoch):
     return history, best_epoch
 
 
-def _as_input(batches):
+def _as_input(batches, plan):
     """What ``model.fit`` reads ``batches`` from: on TensorFlow, a
-    ``tf.data`` pipeline of them with a one-batch prefetch; elsewhere
-    ``batches`` itself.
+    ``tf.data`` pipeline of them with a one-batch prefetch; on other backends
+    and with a distribution strategy, ``batches`` itself.
 
     Keras reads a ``PyDataset`` on TensorFlow through ``tf.data`` with an
     autotuned prefetch buffer. On a two-core CPU the autotuner stalled the
@@ -311,9 +313,11 @@ def _as_input(batches):
     CNN-GRU of ``benchmarks/peers.py``; a 10-epoch CNN fit took 3.4 s instead
     of 4.5 s without it). One batch ahead is all a training step needs of a
     source read one batch at a time; the batches and their order are Keras'
-    own (see ``Batches.epoch``).
+    own (see ``Batches.epoch``). Under a distribution strategy Keras builds
+    the network from a first batch of the pipeline, which would take a
+    shuffle of its own: there Keras reads ``batches`` as it always has.
     """
-    if not on_tensorflow():
+    if not on_tensorflow() or plan.distribution is not None:
         return batches
     import tensorflow as tf
 
@@ -387,8 +391,9 @@ class Batches(keras.utils.PyDataset):
     def release(self):
         """Drop the data, once training is over.
 
-        TensorFlow keeps the generator state of every ``tf.data`` pipeline
-        that Keras builds from a ``PyDataset`` alive after ``fit`` returns
+        TensorFlow keeps the generator state of every ``tf.data`` generator
+        pipeline (``_as_input``'s, or the one Keras builds from a
+        ``PyDataset``) alive after ``fit`` returns
         (tensorflow/tensorflow#37653), and with it this object: without
         this, every fit (every ``partial_fit`` call) would pin its training
         data, 8 MiB per call for 8 MiB chunks in our measurement.

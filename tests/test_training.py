@@ -1,5 +1,7 @@
 """The training loop's batches: what Keras reads, and in which order."""
 
+from types import SimpleNamespace
+
 import keras
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ on_tensorflow = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow",
     reason="the tf.data pipeline is TensorFlow's; other backends read Batches",
 )
+PLAN = SimpleNamespace(distribution=None)  # the Plan fields _as_input reads
 
 
 def row_batches(X, shuffle_seed=False):
@@ -40,11 +43,14 @@ def test_every_epoch_reads_every_row_once_in_a_new_order():
 @on_tensorflow
 def test_pipeline_has_a_fixed_buffer_and_knows_its_length():
     batches = row_batches(np.zeros((50, 4, 4, 1), np.float32))
-    dataset = _as_input(batches)
+    dataset = _as_input(batches, PLAN)
     assert dataset.options().autotune.enabled is False
     assert int(dataset.cardinality()) == len(batches) == 4
     shapes = [x.shape[0] for x, _ in dataset]
     assert sorted(shapes) == [2, 16, 16, 16]
+    # Under a strategy Keras reads Batches itself (test_scaling's two devices).
+    mirrored = SimpleNamespace(distribution="mirrored")
+    assert _as_input(batches, mirrored) is batches
 
 
 @on_tensorflow
@@ -54,7 +60,7 @@ def test_fit_through_tf_data_equals_keras_reading_the_pydataset(monkeypatch):
     X = rng.normal(size=(48, 8, 8)).astype(np.float32) + y[:, None, None]
     params = dict(epochs=3, batch_size=10, validation_split=0.25, random_state=0)
     ours = CNNClassifier(**params).fit(X, y)
-    monkeypatch.setattr(_training, "_as_input", lambda batches: batches)
+    monkeypatch.setattr(_training, "_as_input", lambda batches, plan: batches)
     keras_own = CNNClassifier(**params).fit(X, y)
     assert ours.history_ == keras_own.history_
     np.testing.assert_array_equal(ours.predict_proba(X), keras_own.predict_proba(X))
