@@ -269,14 +269,12 @@ def _fit(model, training, validation, plan, initial_epoch):
         "epochs": initial_epoch + plan.epochs,
         "initial_epoch": initial_epoch,
         "verbose": plan.verbose,
-        "validation_data": validation,
+        "validation_data": None if validation is None else _as_input(validation, plan),
         # Batches shuffles its rows, from its own generator; Keras' shuffling
         # of the batch order would draw from the global, shared random state.
         "shuffle": False,
         **plan.fit_kwargs,  # fit__* parameters override the defaults above
     }
-    if fit_kwargs["validation_data"] is validation and validation is not None:
-        fit_kwargs["validation_data"] = _as_input(validation, plan)
     try:
         with releasing_training_graphs(), new_models_tracing():
             result = model.fit(
