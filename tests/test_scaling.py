@@ -91,11 +91,15 @@ DASK_SCRIPT = textwrap.dedent(
         with LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True,
             host="127.0.0.1", dashboard_address=None,
-        ) as cluster, Client(cluster):
+        ) as cluster, Client(cluster) as client:
             # No killed run without scatter: joblib's automatic scatter puts
             # the data on one worker, and killing that one loses it (the
             # search fails with FutureCancelledError "already forgotten",
-            # seen twice in 2026-11). Pre-scattered data is on every worker.
+            # seen twice in 2026-11). scatter=[X, y] broadcasts it to every
+            # worker, but Dask's active memory manager drops all copies but
+            # one within seconds unless stopped (dask/distributed#8657; the
+            # same failure once more on 2026-11-27, with scatter).
+            client.amm.stop()
             for run, fault, scatter in [
                 ("plain", False, None),
                 ("worker-killed-prescattered", True, [X, y]),
