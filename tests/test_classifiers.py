@@ -80,14 +80,6 @@ def test_used_by_pipeline_grid_search_on_digits(digits):
     assert grid.best_estimator_.named_steps["tile"].n_patches_ == 4
 
 
-def test_cnn_grid_search_on_digits(digits):
-    X, y = digits
-    grid = GridSearchCV(
-        CNNClassifier(random_state=0), {"dense_units": [32, 128]}, cv=CV
-    ).fit(X, y)
-    assert grid.best_score_ >= 0.95, grid.cv_results_["mean_test_score"]
-
-
 def test_used_by_pipeline_on_photograph_crops(photo_crops):
     X, y = photo_crops  # uint8 0-255 pixels, string labels
     pipe = Pipeline(
