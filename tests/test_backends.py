@@ -45,6 +45,7 @@ off_tensorflow = pytest.mark.skipif(
 )
 
 
+@pytest.mark.slow
 def test_subset_on_jax(tmp_path):
     # torch passes the same subset (KERAS_BACKEND=torch pytest <SUBSET>); it is
     # not in the test extra, and each backend costs the suite a minute or two.

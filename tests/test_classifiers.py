@@ -59,6 +59,7 @@ def test_cnn_on_digits_cross_validated(digits):
     assert scores.mean() >= 0.95, scores
 
 
+@pytest.mark.slow
 def test_used_by_pipeline_grid_search_on_digits(digits):
     X, y = digits
     pipe = Pipeline(
@@ -122,6 +123,7 @@ def test_same_random_state_same_predictions(Classifier):
     assert not np.array_equal(first, other)
 
 
+@pytest.mark.slow
 def test_same_random_state_across_processes(tmp_path):
     script = textwrap.dedent(
         """

@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_docs_build_with_gallery_figures(tmp_path):
     # Built from a copy: sphinx-gallery and autosummary write into the source.
     for folder in ("docs", "examples"):

@@ -113,6 +113,7 @@ GRID_SEARCH_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_grid_search_in_two_processes_caps_threads_and_matches_sequential():
     result = subprocess.run(
         [sys.executable, "-c", GRID_SEARCH_SCRIPT],
@@ -280,6 +281,7 @@ def _readme_first_block(smaller):
 NO_GPU_LINE = re.compile(r"^E\d{4} .*failed call to cuInit.*\n", re.M)
 
 
+@pytest.mark.slow
 def test_readme_first_block_prints_nothing_on_stderr():
     block = _readme_first_block(
         {

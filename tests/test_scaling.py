@@ -12,6 +12,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 from skcnnrnn import CNNClassifier
 
@@ -144,6 +145,7 @@ def run_script(tmp_path, script, *args):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_grid_search_on_dask_cluster_matches_sequential(tmp_path):
     # Two runs on one cluster: plain, and with the data scattered to every
     # worker beforehand and a worker killed mid-fit.
@@ -331,6 +333,7 @@ INCREMENTAL_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_dask_ml_incremental_learns_with_bounded_memory(tmp_path):
     out = run_script(tmp_path, INCREMENTAL_SCRIPT)
     print(out)  # the figures quoted in docs/performance.rst
