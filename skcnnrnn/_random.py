@@ -26,9 +26,17 @@ def seed_from(random_state):
 def keras_seed(seed):
     """Make the enclosed Keras work deterministic for ``seed``, then restore.
 
-    Sets the Python, NumPy, TensorFlow and Keras seeds and puts back every one
-    of them afterwards, so an unseeded fit that follows is unseeded again.
-    ``seed=None`` changes nothing.
+    Sets the Python, NumPy and Keras seeds (and torch's, on torch) and puts
+    back every one of them afterwards, so an unseeded fit that follows is
+    unseeded again. ``seed=None`` changes nothing.
+
+    TensorFlow's global seed (``tf.random.set_seed``, which
+    ``keras.utils.set_random_seed`` also sets) is left alone: Keras 3 layers
+    draw their randomness from Keras' seed, not TensorFlow's, and setting it
+    clears TensorFlow's kernel and function caches, so every model in the
+    process instantiated its functions again on their next call (about
+    0.2 s on the first step of each ``partial_fit`` of a small CNN-GRU, set
+    once and restored once per fit).
 
     TensorFlow's op determinism is turned on only when a GPU is visible: GPU
     kernels need it for identical results, while on the CPU seeded training
@@ -61,17 +69,13 @@ def keras_seed(seed):
 
 
 def _set_seed(seed):
-    """``keras.utils.set_random_seed``, which also imports TensorFlow (to seed
-    it) whenever it is installed, even under JAX or torch; off TensorFlow the
-    same steps without that import (Keras 3.15's own code)."""
+    """``keras.utils.set_random_seed`` without its ``tf.random.set_seed`` (see
+    :func:`keras_seed`), and without importing TensorFlow, which it does
+    whenever TensorFlow is installed, even under JAX or torch: the rest of
+    Keras 3.15's own steps."""
     import keras
     from keras.src.backend.common import global_state
 
-    from ._runtime import on_tensorflow
-
-    if on_tensorflow():
-        keras.utils.set_random_seed(seed)
-        return
     global_state.set_global_attribute("global_random_seed", seed)
     global_state.set_global_attribute("global_seed_generator", None)
     random.seed(seed)
@@ -84,13 +88,11 @@ def _set_seed(seed):
 
 @contextmanager
 def _tensorflow_seed():
-    """Restore TensorFlow's global seed after the block; op determinism in it
-    when a GPU is visible (see :func:`keras_seed`)."""
+    """Op determinism in the block when a GPU is visible (see
+    :func:`keras_seed`)."""
     import tensorflow as tf
-    from tensorflow.python.eager import context
     from tensorflow.python.framework import config
 
-    saved = context.global_seed()
     was_deterministic = config.is_op_determinism_enabled()
     turn_on = not was_deterministic and bool(tf.config.list_logical_devices("GPU"))
     if turn_on:
@@ -100,4 +102,3 @@ def _tensorflow_seed():
     finally:
         if turn_on:
             config.disable_op_determinism()
-        tf.random.set_seed(saved)

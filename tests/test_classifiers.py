@@ -163,6 +163,23 @@ def test_seeded_fit_leaves_no_global_random_state():
     assert not np.array_equal(a, b)
 
 
+def test_seeded_fits_leave_tensorflows_seed_and_caches_alone(monkeypatch):
+    # tf.random.set_seed clears TensorFlow's kernel and function caches: a
+    # continued fit then instantiated its training step again (0.2 s a call).
+    import tensorflow as tf
+
+    calls = []
+    monkeypatch.setattr(tf.random, "set_seed", calls.append)
+    X, y = small_images()
+    clf = CNNClassifier(**FAST).fit(X, y)
+    clf.partial_fit(X, y)
+    assert calls == []
+    again = CNNClassifier(**FAST).fit(X, y)  # still seeded by Keras' seed
+    np.testing.assert_array_equal(
+        again.predict_proba(X), CNNClassifier(**FAST).fit(X, y).predict_proba(X)
+    )
+
+
 def test_caller_arrays_are_never_modified():
     X, y = small_images()
     weights = np.linspace(0.5, 2.0, len(y))
