@@ -158,10 +158,10 @@ default="float32"
         Seeds weight initialisation, dropout, shuffling and the validation
         split. With an int, refitting gives identical predictions, in this and
         in other processes. The global Python, NumPy and Keras random state
-        is restored after ``fit``; TensorFlow's global seed is not touched
-        (setting it clears TensorFlow's caches), so ``tf.random`` operations
-        in a network of your own are not seeded by it: use ``keras.random``
-        or ``keras.layers`` there.
+        is restored after ``fit``. Without a GPU, TensorFlow's global seed is
+        not touched (setting it clears TensorFlow's caches), so ``tf.random``
+        operations in a network of your own are not seeded by it: use
+        ``keras.random`` or ``keras.layers`` there.
 
     distribution : "mirrored", tf.distribute.Strategy or None, default=None
         Train one model on several devices with TensorFlow's distribution

@@ -30,7 +30,7 @@ def keras_seed(seed):
     back every one of them afterwards, so an unseeded fit that follows is
     unseeded again. ``seed=None`` changes nothing.
 
-    TensorFlow's global seed (``tf.random.set_seed``, which
+    Without a GPU, TensorFlow's global seed (``tf.random.set_seed``, which
     ``keras.utils.set_random_seed`` also sets) is left alone: Keras 3 layers
     draw their randomness from Keras' seed, not TensorFlow's, and setting it
     clears TensorFlow's kernel and function caches, so every model in the
@@ -57,7 +57,7 @@ def keras_seed(seed):
         saved_python = random.getstate()
         saved_numpy = np.random.get_state()  # noqa: NPY002 (Keras seeds it)
         saved_keras = {k: global_state.get_global_attribute(k) for k in keras_keys}
-        with _tensorflow_seed() if on_tensorflow() else contextlib.nullcontext():
+        with _tensorflow_seed(seed) if on_tensorflow() else contextlib.nullcontext():
             try:
                 _set_seed(seed)
                 yield
@@ -87,18 +87,24 @@ def _set_seed(seed):
 
 
 @contextmanager
-def _tensorflow_seed():
-    """Op determinism in the block when a GPU is visible (see
-    :func:`keras_seed`)."""
+def _tensorflow_seed(seed):
+    """Op determinism and TensorFlow's global seed in the block when a GPU is
+    visible (see :func:`keras_seed`): with op determinism on, TensorFlow's
+    unseeded random ops raise instead of running, so a network of the user's
+    own that calls ``tf.random`` needs the global seed there."""
     import tensorflow as tf
+    from tensorflow.python.eager import context
     from tensorflow.python.framework import config
 
     was_deterministic = config.is_op_determinism_enabled()
     turn_on = not was_deterministic and bool(tf.config.list_logical_devices("GPU"))
+    saved = context.global_seed()
     if turn_on:
         config.enable_op_determinism()
+        tf.random.set_seed(seed)
     try:
         yield
     finally:
         if turn_on:
             config.disable_op_determinism()
+            tf.random.set_seed(saved)

@@ -180,6 +180,35 @@ def test_seeded_fits_leave_tensorflows_seed_and_caches_alone(monkeypatch):
     )
 
 
+def test_with_a_gpu_seeded_fits_set_tensorflows_seed_for_op_determinism(monkeypatch):
+    # Op determinism (GPU only) makes TensorFlow's unseeded random ops raise:
+    # there the global seed is set for the fit, and put back after it.
+    import tensorflow as tf
+    from tensorflow.python.framework import config
+
+    list_devices = tf.config.list_logical_devices
+    monkeypatch.setattr(
+        tf.config,
+        "list_logical_devices",
+        lambda kind=None: ["GPU:0"] if kind == "GPU" else list_devices(kind),
+    )
+    calls = []
+    set_seed = tf.random.set_seed
+
+    def recorded(seed):
+        calls.append(seed)
+        set_seed(seed)
+
+    monkeypatch.setattr(tf.random, "set_seed", recorded)
+    from tensorflow.python.eager import context
+
+    before = context.global_seed()
+    X, y = small_images()
+    CNNClassifier(epochs=1, random_state=3).fit(X, y)
+    assert calls == [3, before]
+    assert not config.is_op_determinism_enabled()
+
+
 def test_caller_arrays_are_never_modified():
     X, y = small_images()
     weights = np.linspace(0.5, 2.0, len(y))
