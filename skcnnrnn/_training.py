@@ -5,7 +5,8 @@ weights, input statistics, seeding, callbacks and early stopping.
 tiles: anything indexable by rows), the :class:`~skcnnrnn._targets.Targets`
 of every head and a :class:`Plan` of the training settings, and returns the
 trained Keras model and its history. In-memory and streamed inputs take the
-same path: rows are read and converted to floats one batch at a time.
+same path: rows are read and converted to floats one batch at a time
+(``_batches.py``).
 """
 
 import contextlib
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from ._batches import Batches, fit_input
 from ._random import keras_seed
 from ._runtime import (
     new_models_tracing,
@@ -265,21 +267,22 @@ def _fit(model, training, validation, plan, initial_epoch):
             restore_best_weights=True,
         )
         callbacks.append(stopper)
-    fit_kwargs = {
-        "epochs": initial_epoch + plan.epochs,
-        "initial_epoch": initial_epoch,
-        "verbose": plan.verbose,
-        "validation_data": None if validation is None else _as_input(validation, plan),
-        # Batches shuffles its rows, from its own generator; Keras' shuffling
-        # of the batch order would draw from the global, shared random state.
-        "shuffle": False,
-        **plan.fit_kwargs,  # fit__* parameters override the defaults above
-    }
-    try:
+    try:  # the pipelines pin the batches until released
+        training_input, steps = fit_input(training, plan.distribution, plan.epochs)
+        validation_input, _ = fit_input(validation, plan.distribution)
+        fit_kwargs = {
+            "epochs": initial_epoch + plan.epochs,
+            "initial_epoch": initial_epoch,
+            "verbose": plan.verbose,
+            "validation_data": validation_input,
+            # Batches shuffles its rows, from its own generator; Keras' shuffling
+            # of the batch order would draw from the global, shared random state.
+            "shuffle": False,
+            "steps_per_epoch": steps,
+            **plan.fit_kwargs,  # fit__* parameters override the defaults above
+        }
         with releasing_training_graphs(), new_models_tracing():
-            result = model.fit(
-                _as_input(training, plan), callbacks=callbacks, **fit_kwargs
-            )
+            result = model.fit(training_input, callbacks=callbacks, **fit_kwargs)
     finally:
         for batches in (training, validation):
             if batches is not None:
@@ -300,103 +303,8 @@ def _fit(model, training, validation, plan, initial_epoch):
     return history, best_epoch
 
 
-def _as_input(batches, plan):
-    """What ``model.fit`` reads ``batches`` from: on TensorFlow, a
-    ``tf.data`` pipeline of them with a one-batch prefetch; on other backends
-    and with a distribution strategy, ``batches`` itself.
-
-    Keras reads a ``PyDataset`` on TensorFlow through ``tf.data`` with an
-    autotuned prefetch buffer. On a two-core CPU the autotuner stalled the
-    first step of one to five epochs in twelve by about 0.3 s (the CNN and
-    CNN-GRU of ``benchmarks/peers.py``; a 10-epoch CNN fit took 3.4 s instead
-    of 4.5 s without it). One batch ahead is all a training step needs of a
-    source read one batch at a time; the batches and their order are Keras'
-    own (see ``Batches.epoch``). Under a distribution strategy Keras builds
-    the network from a first batch of the pipeline, which would take a
-    shuffle of its own: there Keras reads ``batches`` as it always has.
-    """
-    if not on_tensorflow() or plan.distribution is not None:
-        return batches
-    import tensorflow as tf
-
-    first = batches[0]
-    signature = keras.tree.map_structure(
-        lambda part: tf.TensorSpec((None, *part.shape[1:]), part.dtype), first
-    )
-    dataset = tf.data.Dataset.from_generator(batches.epoch, output_signature=signature)
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
-    return dataset.prefetch(1).with_options(options)
-
-
 # Keras prefixes the metrics of a multi-output network with the output's name.
 _HISTORY_NAMES = {"target_accuracy": "accuracy", "val_target_accuracy": "val_accuracy"}
-
-
-class Batches(keras.utils.PyDataset):
-    """Batches of ``source[rows]`` read and converted one at a time.
-
-    ``y`` and ``weights`` are dicts of arrays, one per output (``weights``,
-    float32, may be None). Only the current batch is ever in memory as floats, so a
-    memory map or lazy tiles are never read whole. Rows within a batch are
-    read in order. ``shuffle_seed`` (an int, None for unseeded, False for no
-    shuffling) reshuffles the rows before every epoch.
-    """
-
-    def __init__(self, source, rows, y, weights, batch_size, dtype, shuffle_seed=False):
-        super().__init__()
-        self.source, self.rows, self.y, self.weights = source, rows, y, weights
-        self.batch_size, self.dtype = batch_size, dtype
-        self.shuffle = shuffle_seed is not False
-        self.rng = np.random.default_rng(shuffle_seed if self.shuffle else None)
-        self.order = np.arange(len(rows))
-        if self.shuffle:
-            self.rng.shuffle(self.order)
-
-    def __len__(self):
-        return -(-len(self.rows) // self.batch_size)
-
-    def __getitem__(self, index):
-        # The short batch (if any) comes first: Keras reads the batch shape
-        # off the first two batches (NUM_BATCHES_FOR_TENSOR_SPEC), so with
-        # two sizes there it traces the network once for any batch size;
-        # a short last batch would cost TensorFlow a second trace (~0.6 s).
-        offset = -len(self.rows) % self.batch_size
-        start = max(0, index * self.batch_size - offset)
-        stop = (index + 1) * self.batch_size - offset
-        batch = self.order[start:stop]
-        batch = batch[np.argsort(self.rows[batch])]  # read the source in order
-        x = np.asarray(self.source[self.rows[batch]], dtype=self.dtype)
-        y = {key: values[batch] for key, values in self.y.items()}
-        if self.weights is None:
-            return x, y
-        return x, y, {key: values[batch] for key, values in self.weights.items()}
-
-    def on_epoch_end(self):
-        if self.shuffle:
-            self.rng.shuffle(self.order)
-
-    def epoch(self):
-        """The batches of one epoch, reshuffled first: the order Keras reads
-        a ``PyDataset`` in, which it reshuffles before every epoch (the first
-        too, ``EpochIterator.reset``), on every backend.
-        """
-        self.on_epoch_end()
-        for index in range(len(self)):
-            yield self[index]
-
-    def release(self):
-        """Drop the data, once training is over.
-
-        TensorFlow keeps the generator state of every ``tf.data`` generator
-        pipeline (``_as_input``'s, or the one Keras builds from a
-        ``PyDataset``) alive after ``fit`` returns
-        (tensorflow/tensorflow#37653), and with it this object: without
-        this, every fit (every ``partial_fit`` call) would pin its training
-        data, 8 MiB per call for 8 MiB chunks in our measurement.
-        """
-        self.source = self.rows = self.y = self.weights = self.order = None
 
 
 class _StopOnNonFiniteLoss(keras.callbacks.Callback):

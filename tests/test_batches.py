@@ -1,19 +1,16 @@
-"""The training loop's batches: what Keras reads, and in which order."""
-
-from types import SimpleNamespace
+"""What Keras reads: the batches, their order, and the tf.data pipeline."""
 
 import keras
 import numpy as np
 import pytest
 
-from skcnnrnn import CNNClassifier, _training
-from skcnnrnn._training import Batches, _as_input
+from skcnnrnn import CNNClassifier, _batches
+from skcnnrnn._batches import Batches, fit_input
 
 on_tensorflow = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow",
     reason="the tf.data pipeline is TensorFlow's; other backends read Batches",
 )
-PLAN = SimpleNamespace(distribution=None)  # the Plan fields _as_input reads
 
 
 def row_batches(X, shuffle_seed=False):
@@ -43,14 +40,51 @@ def test_every_epoch_reads_every_row_once_in_a_new_order():
 @on_tensorflow
 def test_pipeline_has_a_fixed_buffer_and_knows_its_length():
     batches = row_batches(np.zeros((50, 4, 4, 1), np.float32))
-    dataset = _as_input(batches, PLAN)
+    dataset, steps = fit_input(batches, None, epochs=2)
     assert dataset.options().autotune.enabled is False
-    assert int(dataset.cardinality()) == len(batches) == 4
+    assert steps == len(batches) == 4
+    assert int(dataset.cardinality()) == 2 * 4  # every epoch, one pipeline
     shapes = [x.shape[0] for x, _ in dataset]
-    assert sorted(shapes) == [2, 16, 16, 16]
+    assert sorted(shapes) == [2, 2, 16, 16, 16, 16, 16, 16]
     # Under a strategy Keras reads Batches itself (test_scaling's two devices).
-    mirrored = SimpleNamespace(distribution="mirrored")
-    assert _as_input(batches, mirrored) is batches
+    assert fit_input(batches, "mirrored") == (batches, None)
+
+
+def test_released_batches_end_the_epochs_quietly():
+    # Training stopped early: the pipeline reads ahead as train() releases.
+    batches = row_batches(np.zeros((50, 1), np.float32))
+    epochs = batches.epochs(3)
+    assert next(epochs)[0].shape == (2, 1)
+    batches.release()
+    assert list(epochs) == []
+
+
+def test_errors_reading_the_source_still_surface():
+    class FailingDisk:
+        def __getitem__(self, rows):
+            raise OSError("read error")
+
+    batches = Batches(
+        FailingDisk(), np.arange(50), {"t": np.zeros(50)}, None, 16, np.float32
+    )
+    with pytest.raises(OSError, match="read error"):
+        next(batches.epochs(2))
+
+
+@on_tensorflow
+def test_one_pipeline_reads_every_epoch(monkeypatch):
+    started = []
+    epochs = Batches.epochs
+    monkeypatch.setattr(
+        Batches,
+        "epochs",
+        lambda self, count: started.append(count) or epochs(self, count),
+    )
+    X = np.random.default_rng(0).normal(size=(40, 8, 8)).astype(np.float32)
+    y = np.arange(40) % 2
+    CNNClassifier(epochs=3, batch_size=16, validation_split=0.25).fit(X, y)
+    # One training pipeline; Keras starts validation again for each epoch.
+    assert sorted(started) == [1, 1, 1, 3]
 
 
 @on_tensorflow
@@ -60,7 +94,7 @@ def test_fit_through_tf_data_equals_keras_reading_the_pydataset(monkeypatch):
     X = rng.normal(size=(48, 8, 8)).astype(np.float32) + y[:, None, None]
     params = dict(epochs=3, batch_size=10, validation_split=0.25, random_state=0)
     ours = CNNClassifier(**params).fit(X, y)
-    monkeypatch.setattr(_training, "_as_input", lambda batches, plan: batches)
+    monkeypatch.setattr(_batches, "one_pipeline", lambda distribution: False)
     keras_own = CNNClassifier(**params).fit(X, y)
     assert ours.history_ == keras_own.history_
     np.testing.assert_array_equal(ours.predict_proba(X), keras_own.predict_proba(X))

@@ -1,0 +1,138 @@
+"""What ``model.fit`` reads: :class:`Batches` of the network inputs, read
+and converted to floats one batch at a time, and on TensorFlow the
+``tf.data`` pipeline over them (:func:`fit_input`).
+"""
+
+import numpy as np
+
+from ._runtime import on_tensorflow, quiet_tensorflow_start
+
+with quiet_tensorflow_start():
+    import keras
+
+
+def one_pipeline(distribution):
+    """Whether ``model.fit`` reads ``Batches`` through a ``tf.data`` pipeline
+    of ours (on TensorFlow without a distribution strategy)."""
+    return on_tensorflow() and distribution is None
+
+
+def fit_input(batches, distribution, epochs=1):
+    """What ``model.fit`` reads ``batches`` from, and its ``steps_per_epoch``.
+
+    On TensorFlow, a ``tf.data`` pipeline of ``epochs`` epochs of them with
+    a one-batch prefetch, and the steps of one epoch; on other backends and
+    with a distribution strategy, ``batches`` itself and None.
+
+    Keras reads a ``PyDataset`` on TensorFlow through ``tf.data`` with an
+    autotuned prefetch buffer. On a two-core CPU the autotuner stalled the
+    first step of one to five epochs in twelve by about 0.3 s (the CNN and
+    CNN-GRU of ``benchmarks/peers.py``; a 10-epoch CNN fit took 3.4 s instead
+    of 4.5 s without it). One batch ahead is all a training step needs of a
+    source read one batch at a time; the batches and their order are Keras'
+    own (see ``Batches.epoch``). One pipeline serves every training epoch:
+    starting it again for each epoch cost every epoch's first step about
+    15 ms, and 0.25-0.35 s over 10 epochs of the CNN or the CNN-GRU of
+    ``peers.py`` (later fits in a process). Keras starts the validation
+    pipeline again for every evaluation (``evaluate`` resets its iterator),
+    so that one holds one epoch. Keras keeps a pipeline's iterator from
+    epoch to epoch only when told the steps per epoch (``EpochIterator``),
+    hence the second value. Under a distribution strategy Keras builds
+    the network from a first batch of the pipeline, which would take a
+    shuffle of its own: there Keras reads ``batches`` as it always has.
+    """
+    if batches is None or not one_pipeline(distribution):
+        return batches, None
+    import tensorflow as tf
+
+    first = batches[0]
+    signature = keras.tree.map_structure(
+        lambda part: tf.TensorSpec((None, *part.shape[1:]), part.dtype), first
+    )
+    dataset = tf.data.Dataset.from_generator(
+        lambda: batches.epochs(epochs), output_signature=signature
+    )
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    count = len(batches) * epochs
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(count))
+    return dataset.prefetch(1).with_options(options), len(batches)
+
+
+class Batches(keras.utils.PyDataset):
+    """Batches of ``source[rows]`` read and converted one at a time.
+
+    ``y`` and ``weights`` are dicts of arrays, one per output (``weights``,
+    float32, may be None). Only the current batch is ever in memory as floats, so a
+    memory map or lazy tiles are never read whole. Rows within a batch are
+    read in order. ``shuffle_seed`` (an int, None for unseeded, False for no
+    shuffling) reshuffles the rows before every epoch.
+    """
+
+    def __init__(self, source, rows, y, weights, batch_size, dtype, shuffle_seed=False):
+        super().__init__()
+        self.source, self.rows, self.y, self.weights = source, rows, y, weights
+        self.batch_size, self.dtype = batch_size, dtype
+        self.shuffle = shuffle_seed is not False
+        self.rng = np.random.default_rng(shuffle_seed if self.shuffle else None)
+        self.order = np.arange(len(rows))
+        if self.shuffle:
+            self.rng.shuffle(self.order)
+
+    def __len__(self):
+        return -(-len(self.rows) // self.batch_size)
+
+    def __getitem__(self, index):
+        # The short batch (if any) comes first: Keras reads the batch shape
+        # off the first two batches (NUM_BATCHES_FOR_TENSOR_SPEC), so with
+        # two sizes there it traces the network once for any batch size;
+        # a short last batch would cost TensorFlow a second trace (~0.6 s).
+        offset = -len(self.rows) % self.batch_size
+        start = max(0, index * self.batch_size - offset)
+        stop = (index + 1) * self.batch_size - offset
+        batch = self.order[start:stop]
+        batch = batch[np.argsort(self.rows[batch])]  # read the source in order
+        x = np.asarray(self.source[self.rows[batch]], dtype=self.dtype)
+        y = {key: values[batch] for key, values in self.y.items()}
+        if self.weights is None:
+            return x, y
+        return x, y, {key: values[batch] for key, values in self.weights.items()}
+
+    def on_epoch_end(self):
+        if self.shuffle:
+            self.rng.shuffle(self.order)
+
+    def epoch(self):
+        """The batches of one epoch, reshuffled first: the order Keras reads
+        a ``PyDataset`` in, which it reshuffles before every epoch (the first
+        too, ``EpochIterator.reset``), on every backend.
+        """
+        self.on_epoch_end()
+        for index in range(len(self)):
+            yield self[index]
+
+    def epochs(self, count):
+        """The batches of ``count`` epochs, one after the other.
+
+        Ends early, and quietly, once :meth:`release` has run: when training
+        stops early, the pipeline may be reading a batch ahead as ``train``
+        releases the data, and an error here would be printed by TensorFlow.
+        """
+        try:
+            for _ in range(count):
+                yield from self.epoch()
+        except Exception:
+            if self.source is not None:
+                raise
+
+    def release(self):
+        """Drop the data, once training is over.
+
+        TensorFlow keeps the generator state of every ``tf.data`` generator
+        pipeline (``fit_input``'s, or the one Keras builds from a
+        ``PyDataset``) alive after ``fit`` returns
+        (tensorflow/tensorflow#37653), and with it this object: without
+        this, every fit (every ``partial_fit`` call) would pin its training
+        data, 8 MiB per call for 8 MiB chunks in our measurement.
+        """
+        self.source = self.rows = self.y = self.weights = self.order = None
