@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._layers import UNROLL_STEPS, FoldSteps, Seeds, UnfoldSteps
+from ._layers import UNROLL_STEPS, FoldSteps, Seeds, UnfoldSteps, UnrolledGRU
 from ._runtime import quiet_tensorflow_start
 
 with quiet_tensorflow_start():  # this may be the first import of TensorFlow
@@ -102,7 +102,8 @@ def cnn_gru_body(
     runs once on ``(batch * steps, h, w, c)``: the same layers and the same
     function, without one call per step (1.5x faster training for 4 steps,
     much more for long sequences). Sequences of up to ``UNROLL_STEPS`` steps
-    unroll the GRU.
+    unroll the GRU (``UnrolledGRU``: Keras' GRU, with the inputs of all steps
+    projected in one matrix product).
 
     Parameters
     ----------
@@ -140,13 +141,13 @@ def cnn_gru_body(
         seeds,
     )
     x = UnfoldSteps(steps, dtype=dtype)(x)
-    x = layers.GRU(
+    gru = UnrolledGRU if steps is not None and steps <= UNROLL_STEPS else layers.GRU
+    x = gru(
         gru_units,
         kernel_initializer=seeds.glorot(),
         recurrent_initializer=seeds.orthogonal(),
         seed=seeds.next(),
         return_sequences=True,
-        unroll=steps is not None and steps <= UNROLL_STEPS,
         dtype=dtype,
     )(x)
     return layers.Dropout(dropout, seed=seeds.next(), dtype=dtype)(x)
