@@ -26,8 +26,8 @@ class UnrolledGRU(layers.GRU):
     ``benchmarks/peers.py`` (workload B, 4 steps) that is 15 matrix products
     instead of 26 and 595 operations other than constants instead of 701;
     in plain Keras fits of that network its later epochs took 0.18 s
-    instead of 0.22 s. Masks, initial states, returned
-    states, the cell's dropouts and the other variants take Keras' own path.
+    instead of 0.22 s. Masks, initial states, returned states, the cell's
+    dropouts, single steps and the other variants take Keras' own path.
     """
 
     def __init__(self, units, **kwargs):
@@ -44,6 +44,9 @@ class UnrolledGRU(layers.GRU):
             or (cell.dropout or cell.recurrent_dropout)
             and training
             or not (cell.reset_after and cell.use_bias)
+            # One step never reads the recurrent kernel here, and Keras
+            # warns of a variable without gradient; None can't be unrolled.
+            or sequences.shape[1] in (None, 1)
         ):
             return super().call(sequences, initial_state, mask, training)
         bias, recurrent_bias = cell.bias[0], cell.bias[1]

@@ -1,5 +1,7 @@
 """The custom Keras layers: the same functions as the Keras layers they stand for."""
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -60,6 +62,18 @@ def test_unrolled_gru_masks_as_keras_gru():
     x = np.random.default_rng(3).normal(size=(3, 5, 3)).astype(np.float32)
     x[:, 3:] = 0  # padded steps
     np.testing.assert_array_equal(ours.predict_on_batch(x), theirs.predict_on_batch(x))
+
+
+def test_unrolled_gru_trains_single_steps_without_warnings():
+    # A first step starts from zeros: on one step the recurrent kernel would
+    # get no gradient, and Keras would warn.
+    inputs = keras.Input((1, 3))
+    model = keras.Model(inputs, UnrolledGRU(4)(inputs))
+    model.compile(optimizer="adam", loss="mse")
+    x, y = np.ones((2, 1, 3), np.float32), np.ones((2, 4), np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.train_on_batch(x, y)
 
 
 def test_unrolled_gru_round_trips_through_keras_saving():
