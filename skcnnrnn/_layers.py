@@ -41,8 +41,7 @@ class UnrolledGRU(layers.GRU):
             or self.go_backwards
             or self.stateful
             or self.return_state
-            or (cell.dropout or cell.recurrent_dropout)
-            and training
+            or ((cell.dropout or cell.recurrent_dropout) and training)
             or not (cell.reset_after and cell.use_bias)
             # One step never reads the recurrent kernel here, and Keras
             # warns of a variable without gradient; None can't be unrolled.
