@@ -101,6 +101,7 @@ DASK_SCRIPT = textwrap.dedent(
             # one within seconds unless stopped (dask/distributed#8657; the
             # same failure once more on 2026-11-27, with scatter).
             client.amm.stop()
+            out["workers"] = sorted(client.run(os.getpid).values())
             for run, fault, scatter in [
                 ("plain", False, None),
                 ("worker-killed-prescattered", True, [X, y]),
@@ -158,8 +159,11 @@ def test_grid_search_on_dask_cluster_matches_sequential(tmp_path):
         assert np.isfinite(spread["accuracy"]).all(), run
         worker_pids = set(np.ravel(spread["pid"]))
         assert out["parent"] not in worker_pids, run
-        if run == "plain":  # after a kill, the survivor may take every task
-            assert len(worker_pids) >= 2
+        if run == "plain":  # a killed worker comes back with a new pid
+            assert worker_pids <= set(out["workers"])
+        # Not asserted: that both workers took fits. Dask places a task where
+        # its data is, and joblib's automatic scatter puts the data on one
+        # worker; CI saw all four fits of the plain run on one (2026-11-28).
         # TensorFlow in the workers follows OMP_NUM_THREADS (Dask's nannies
         # set 1).
         assert set(np.ravel(spread["threads"])) == {1}, run
