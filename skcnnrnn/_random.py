@@ -43,11 +43,13 @@ def keras_seed(seed):
     is already identical across processes without it, and with it every
     ``tf.data`` pipeline logs an error line (``NodeDef mentions attribute
     use_unbounded_threadpool``, TensorFlow 2.21). A user who turned it on
-    keeps it on.
+    keeps it on. On torch with CUDA, torch's own switches do the same (see
+    :func:`_torch_determinism`); JAX's GPU fits were identical without any.
     """
     if seed is None:
         yield
         return
+    import keras
     from keras.src.backend.common import global_state
 
     from ._runtime import on_tensorflow
@@ -57,7 +59,13 @@ def keras_seed(seed):
         saved_python = random.getstate()
         saved_numpy = np.random.get_state()  # noqa: NPY002 (Keras seeds it)
         saved_keras = {k: global_state.get_global_attribute(k) for k in keras_keys}
-        with _tensorflow_seed(seed) if on_tensorflow() else contextlib.nullcontext():
+        if on_tensorflow():
+            determinism = _tensorflow_seed(seed)
+        elif keras.backend.backend() == "torch":
+            determinism = _torch_determinism()
+        else:
+            determinism = contextlib.nullcontext()
+        with determinism:
             try:
                 _set_seed(seed)
                 yield
@@ -108,3 +116,31 @@ def _tensorflow_seed(seed):
         if turn_on:
             config.disable_op_determinism()
             tf.random.set_seed(saved)
+
+
+@contextmanager
+def _torch_determinism():
+    """torch's deterministic algorithms in the block when CUDA is visible.
+
+    Two seeded fits on an H100 differed in the 8th digit without them
+    (2026-11-28, CNN-GRU on Keras' torch backend); on the CPU they are equal
+    without. ``warn_only``: an op with no deterministic kernel warns instead
+    of failing the fit. A user who turned them on keeps them on.
+    """
+    import torch
+
+    cudnn = torch.backends.cudnn
+    turn_on = (
+        not torch.are_deterministic_algorithms_enabled() and torch.cuda.is_available()
+    )
+    saved_warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    saved_cudnn = cudnn.deterministic, cudnn.benchmark
+    if turn_on:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        cudnn.deterministic, cudnn.benchmark = True, False
+    try:
+        yield
+    finally:
+        if turn_on:
+            torch.use_deterministic_algorithms(False, warn_only=saved_warn_only)
+            cudnn.deterministic, cudnn.benchmark = saved_cudnn
