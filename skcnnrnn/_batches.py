@@ -1,6 +1,6 @@
 """What ``model.fit`` reads: :class:`Batches` of the network inputs, read
-and converted to floats one batch at a time, and on TensorFlow the
-``tf.data`` pipeline over them (:func:`fit_input`).
+and converted to floats a batch (or a chunk of small batches) at a time, and
+on TensorFlow the ``tf.data`` pipeline over them (:func:`fit_input`).
 """
 
 import numpy as np
@@ -9,6 +9,9 @@ from ._runtime import on_tensorflow, quiet_tensorflow_start
 
 with quiet_tensorflow_start():
     import keras
+
+# Inputs per chunk of batches that the tf.data pipeline reads in one call.
+_CHUNK_BYTES = 1 << 20
 
 
 def one_pipeline(distribution):
@@ -23,6 +26,12 @@ def fit_input(batches, distribution, epochs=1):
     On TensorFlow, a ``tf.data`` pipeline of ``epochs`` epochs of them with
     a one-batch prefetch, and the steps of one epoch; on other backends and
     with a distribution strategy, ``batches`` itself and None.
+
+    The generator hands the pipeline a chunk of batches per call (see
+    ``Batches.chunks``): each call of a Python generator from ``tf.data``
+    costs about 0.3 ms and takes the interpreter lock from the training
+    loop, which made workload B of ``benchmarks/peers.py`` about 0.3 s
+    slower over its 570 batches than batches already in memory.
 
     Keras reads a ``PyDataset`` on TensorFlow through ``tf.data`` with an
     autotuned prefetch buffer. On a two-core CPU the autotuner stalled the
@@ -47,11 +56,11 @@ def fit_input(batches, distribution, epochs=1):
 
     first = batches[0]
     signature = keras.tree.map_structure(
-        lambda part: tf.TensorSpec((None, *part.shape[1:]), part.dtype), first
+        lambda part: tf.TensorSpec((None, None, *part.shape[1:]), part.dtype), first
     )
     dataset = tf.data.Dataset.from_generator(
-        lambda: batches.epochs(epochs), output_signature=signature
-    )
+        lambda: batches.chunks(epochs), output_signature=signature
+    ).unbatch()
     options = tf.data.Options()
     options.autotune.enabled = False
     count = len(batches) * epochs
@@ -63,10 +72,11 @@ class Batches(keras.utils.PyDataset):
     """Batches of ``source[rows]`` read and converted one at a time.
 
     ``y`` and ``weights`` are dicts of arrays, one per output (``weights``,
-    float32, may be None). Only the current batch is ever in memory as floats, so a
-    memory map or lazy tiles are never read whole. Rows within a batch are
-    read in order. ``shuffle_seed`` (an int, None for unseeded, False for no
-    shuffling) reshuffles the rows before every epoch.
+    float32, may be None). Only the current batch (or chunk of batches: at
+    most 16, and about ``_CHUNK_BYTES`` unless one batch is larger) is ever
+    in memory as floats, so a memory map or lazy tiles are never read whole.
+    Rows within a batch are read in order. ``shuffle_seed`` (an int, None for
+    unseeded, False for no shuffling) reshuffles the rows before every epoch.
     """
 
     def __init__(self, source, rows, y, weights, batch_size, dtype, shuffle_seed=False):
@@ -83,6 +93,10 @@ class Batches(keras.utils.PyDataset):
         return -(-len(self.rows) // self.batch_size)
 
     def __getitem__(self, index):
+        return self._read(self._positions(index))
+
+    def _positions(self, index):
+        """Positions in ``rows`` of batch ``index``, in the order read."""
         # The short batch (if any) comes first: Keras reads the batch shape
         # off the first two batches (NUM_BATCHES_FOR_TENSOR_SPEC), so with
         # two sizes there it traces the network once for any batch size;
@@ -91,7 +105,9 @@ class Batches(keras.utils.PyDataset):
         start = max(0, index * self.batch_size - offset)
         stop = (index + 1) * self.batch_size - offset
         batch = self.order[start:stop]
-        batch = batch[np.argsort(self.rows[batch])]  # read the source in order
+        return batch[np.argsort(self.rows[batch])]  # read the source in order
+
+    def _read(self, batch):
         x = np.asarray(self.source[self.rows[batch]], dtype=self.dtype)
         y = {key: values[batch] for key, values in self.y.items()}
         if self.weights is None:
@@ -111,16 +127,30 @@ class Batches(keras.utils.PyDataset):
         for index in range(len(self)):
             yield self[index]
 
-    def epochs(self, count):
-        """The batches of ``count`` epochs, one after the other.
+    def chunks(self, count):
+        """The batches of ``count`` epochs in :meth:`epoch`'s order, stacked:
+        every part of a chunk has a leading axis of batches.
 
-        Ends early, and quietly, once :meth:`release` has run: when training
-        stops early, the pipeline may be reading a batch ahead as ``train``
-        releases the data, and an error here would be printed by TensorFlow.
+        A chunk holds batches of one size and up to about ``_CHUNK_BYTES``
+        of inputs, read from the source in one call. Ends early, and quietly,
+        once :meth:`release` has run: when training stops early, the
+        pipeline may be reading ahead as ``train`` releases the data, and an
+        error here would be printed by TensorFlow.
         """
+        row_bytes = np.prod(self.source.shape[1:]) * np.dtype(self.dtype).itemsize
+        per_chunk = int(np.clip(_CHUNK_BYTES // (row_bytes * self.batch_size), 1, 16))
+        short = len(self.rows) % self.batch_size != 0  # batch 0, on its own
+        starts = [0] * short + list(range(int(short), len(self), per_chunk))
         try:
             for _ in range(count):
-                yield from self.epoch()
+                self.on_epoch_end()
+                for start, stop in zip(starts, [*starts[1:], len(self)], strict=True):
+                    positions = [self._positions(i) for i in range(start, stop)]
+                    parts = self._read(np.concatenate(positions))
+                    yield keras.tree.map_structure(
+                        lambda a, m=stop - start: a.reshape(m, -1, *a.shape[1:]),
+                        parts,
+                    )
         except Exception:
             if self.source is not None:
                 raise

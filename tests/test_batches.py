@@ -50,17 +50,36 @@ def test_pipeline_has_a_fixed_buffer_and_knows_its_length():
     assert fit_input(batches, "mirrored") == (batches, None)
 
 
+def test_chunks_stack_the_batches_of_every_epoch_in_order(monkeypatch):
+    # 50 rows in batches of 16: the short batch first, then chunks of 2 (the
+    # size allows two batches of 16 float32 rows of 4 values).
+    monkeypatch.setattr(_batches, "_CHUNK_BYTES", 2 * 16 * 4 * 4)
+    X = np.arange(200, dtype=np.float32).reshape(50, 4)
+    chunks = list(row_batches(X, shuffle_seed=3).chunks(2))
+    assert [x.shape for x, _ in chunks] == [(1, 2, 4), (2, 16, 4), (1, 16, 4)] * 2
+    y_shapes = [y["target"].shape for _, y in chunks[:3]]
+    assert y_shapes == [(1, 2), (2, 16), (1, 16)]
+    unstacked = [batch for x, _ in chunks for batch in x]
+    same_seed = row_batches(X, shuffle_seed=3)
+    expected = [x for _ in range(2) for x, _ in same_seed.epoch()]
+    assert len(unstacked) == len(expected) == 8
+    for got, want in zip(unstacked, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_released_batches_end_the_epochs_quietly():
     # Training stopped early: the pipeline reads ahead as train() releases.
     batches = row_batches(np.zeros((50, 1), np.float32))
-    epochs = batches.epochs(3)
-    assert next(epochs)[0].shape == (2, 1)
+    chunks = batches.chunks(3)
+    assert next(chunks)[0].shape == (1, 2, 1)
     batches.release()
-    assert list(epochs) == []
+    assert list(chunks) == []
 
 
 def test_errors_reading_the_source_still_surface():
     class FailingDisk:
+        shape = (50, 4)
+
         def __getitem__(self, rows):
             raise OSError("read error")
 
@@ -68,17 +87,17 @@ def test_errors_reading_the_source_still_surface():
         FailingDisk(), np.arange(50), {"t": np.zeros(50)}, None, 16, np.float32
     )
     with pytest.raises(OSError, match="read error"):
-        next(batches.epochs(2))
+        next(batches.chunks(2))
 
 
 @on_tensorflow
 def test_one_pipeline_reads_every_epoch(monkeypatch):
     started = []
-    epochs = Batches.epochs
+    chunks = Batches.chunks
     monkeypatch.setattr(
         Batches,
-        "epochs",
-        lambda self, count: started.append(count) or epochs(self, count),
+        "chunks",
+        lambda self, count: started.append(count) or chunks(self, count),
     )
     X = np.random.default_rng(0).normal(size=(40, 8, 8)).astype(np.float32)
     y = np.arange(40) % 2
