@@ -137,11 +137,12 @@ class Batches(keras.utils.PyDataset):
         pipeline may be reading ahead as ``train`` releases the data, and an
         error here would be printed by TensorFlow.
         """
-        row_bytes = np.prod(self.source.shape[1:]) * np.dtype(self.dtype).itemsize
-        per_chunk = int(np.clip(_CHUNK_BYTES // (row_bytes * self.batch_size), 1, 16))
-        short = len(self.rows) % self.batch_size != 0  # batch 0, on its own
-        starts = [0] * short + list(range(int(short), len(self), per_chunk))
         try:
+            row_bytes = np.prod(self.source.shape[1:]) * np.dtype(self.dtype).itemsize
+            chunk = _CHUNK_BYTES // (row_bytes * self.batch_size)
+            per_chunk = int(np.clip(chunk, 1, 16))
+            short = len(self.rows) % self.batch_size != 0  # batch 0, on its own
+            starts = [0] * short + list(range(int(short), len(self), per_chunk))
             for _ in range(count):
                 self.on_epoch_end()
                 for start, stop in zip(starts, [*starts[1:], len(self)], strict=True):

@@ -74,6 +74,7 @@ def test_released_batches_end_the_epochs_quietly():
     assert next(chunks)[0].shape == (1, 2, 1)
     batches.release()
     assert list(chunks) == []
+    assert list(batches.chunks(1)) == []  # released before the first read
 
 
 def test_errors_reading_the_source_still_surface():
