@@ -27,11 +27,11 @@ def fit_input(batches, distribution, epochs=1):
     a one-batch prefetch, and the steps of one epoch; on other backends and
     with a distribution strategy, ``batches`` itself and None.
 
-    The generator hands the pipeline a chunk of batches per call (see
-    ``Batches.chunks``): each call of a Python generator from ``tf.data``
-    costs about 0.3 ms and takes the interpreter lock from the training
-    loop, which made workload B of ``benchmarks/peers.py`` about 0.3 s
-    slower over its 570 batches than batches already in memory.
+    The pipeline reads a chunk of batches per call into Python (see
+    ``Batches.chunks`` and ``_ChunkReader``): each such call from
+    ``tf.data`` costs about 0.3 ms and takes the interpreter lock from the
+    training loop, which made workload B of ``benchmarks/peers.py`` about
+    0.3 s slower over its 570 batches than batches already in memory.
 
     Keras reads a ``PyDataset`` on TensorFlow through ``tf.data`` with an
     autotuned prefetch buffer. On a two-core CPU the autotuner stalled the
@@ -55,17 +55,51 @@ def fit_input(batches, distribution, epochs=1):
     import tensorflow as tf
 
     first = batches[0]
-    signature = keras.tree.map_structure(
-        lambda part: tf.TensorSpec((None, None, *part.shape[1:]), part.dtype), first
-    )
-    dataset = tf.data.Dataset.from_generator(
-        lambda: batches.chunks(epochs), output_signature=signature
-    ).unbatch()
+    specs = [(part.dtype, part.shape[1:]) for part in keras.tree.flatten(first)]
+    reader = _ChunkReader(batches, epochs, specs)
+
+    @tf.autograph.experimental.do_not_convert
+    def read(index):
+        dtypes = [tf.as_dtype(dtype) for dtype, _ in specs]
+        parts = tf.numpy_function(reader, [index], dtypes)
+        for part, (_, shape) in zip(parts, specs, strict=True):
+            part.set_shape((None, None, *shape))
+        return keras.tree.pack_sequence_as(first, parts)
+
+    dataset = tf.data.Dataset.range(reader.count).map(read).unbatch()
     options = tf.data.Options()
     options.autotune.enabled = False
     count = len(batches) * epochs
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(count))
     return dataset.prefetch(1).with_options(options), len(batches)
+
+
+class _ChunkReader:
+    """:meth:`Batches.chunks` as a function of the chunk's index, flattened,
+    for ``tf.numpy_function``.
+
+    Not ``tf.data.Dataset.from_generator``: the first time a generator
+    pipeline runs, TensorFlow 2.21 sets glibc's ``M_TRIM_THRESHOLD`` for the
+    whole process ("Memory patch applied", ``generator_dataset_op.cc``),
+    which also stops glibc from raising its ``mmap`` threshold: from then
+    on every NumPy array of 128 KiB or more is a fresh ``mmap``, and filling
+    new 2 MiB arrays took 7x as long, in the user's code too. The pipeline
+    reads chunks in order, one at a time (a ``map`` without parallel
+    calls), and each new iterator starts again at index 0.
+    """
+
+    def __init__(self, batches, epochs, specs):
+        self.batches, self.epochs, self.specs = batches, epochs, specs
+        self.count = len(batches.chunk_starts()) * epochs
+        self.chunks = iter(())
+
+    def __call__(self, index):
+        if index == 0:  # a new iterator: Keras' validation, every epoch
+            self.chunks = self.batches.chunks(self.epochs)
+        chunk = next(self.chunks, None)
+        if chunk is None:  # released: training stopped early
+            return [np.empty((0, 0, *shape), dtype) for dtype, shape in self.specs]
+        return keras.tree.flatten(chunk)
 
 
 class Batches(keras.utils.PyDataset):
@@ -138,11 +172,7 @@ class Batches(keras.utils.PyDataset):
         error here would be printed by TensorFlow.
         """
         try:
-            row_bytes = np.prod(self.source.shape[1:]) * np.dtype(self.dtype).itemsize
-            chunk = _CHUNK_BYTES // (row_bytes * self.batch_size)
-            per_chunk = int(np.clip(chunk, 1, 16))
-            short = len(self.rows) % self.batch_size != 0  # batch 0, on its own
-            starts = [0] * short + list(range(int(short), len(self), per_chunk))
+            starts = self.chunk_starts()
             for _ in range(count):
                 self.on_epoch_end()
                 for start, stop in zip(starts, [*starts[1:], len(self)], strict=True):
@@ -155,6 +185,14 @@ class Batches(keras.utils.PyDataset):
         except Exception:
             if self.source is not None:
                 raise
+
+    def chunk_starts(self):
+        """The first batch of each chunk of an epoch (see :meth:`chunks`)."""
+        row_bytes = np.prod(self.source.shape[1:]) * np.dtype(self.dtype).itemsize
+        chunk = _CHUNK_BYTES // (row_bytes * self.batch_size)
+        per_chunk = int(np.clip(chunk, 1, 16))
+        short = len(self.rows) % self.batch_size != 0  # batch 0, on its own
+        return [0] * short + list(range(int(short), len(self), per_chunk))
 
     def release(self):
         """Drop the data, once training is over.
