@@ -197,10 +197,11 @@ class Batches(keras.utils.PyDataset):
     def release(self):
         """Drop the data, once training is over.
 
-        TensorFlow keeps the generator state of every ``tf.data`` generator
-        pipeline (``fit_input``'s, or the one Keras builds from a
-        ``PyDataset``) alive after ``fit`` returns
-        (tensorflow/tensorflow#37653), and with it this object: without
+        TensorFlow keeps the Python function of every ``tf.data`` pipeline
+        that calls into Python (``fit_input``'s ``numpy_function``, still
+        alive after the estimator is deleted, or the generator pipeline Keras
+        builds from a ``PyDataset``, tensorflow/tensorflow#37653) after
+        ``fit`` returns, and with it this object: without
         this, every fit (every ``partial_fit`` call) would pin its training
         data, 8 MiB per call for 8 MiB chunks in our measurement.
         """
