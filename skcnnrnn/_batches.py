@@ -39,7 +39,7 @@ def fit_input(batches, distribution, epochs=1):
     CNN-GRU of ``benchmarks/peers.py``; a 10-epoch CNN fit took 3.4 s instead
     of 4.5 s without it). One batch ahead is all a training step needs of a
     source read one batch at a time; the batches and their order are Keras'
-    own (see ``Batches.epoch``). One pipeline serves every training epoch:
+    own (see ``Batches.chunks``). One pipeline serves every training epoch:
     starting it again for each epoch cost every epoch's first step about
     15 ms, and 0.25-0.35 s over 10 epochs of the CNN or the CNN-GRU of
     ``peers.py`` (later fits in a process). Keras starts the validation
@@ -152,18 +152,13 @@ class Batches(keras.utils.PyDataset):
         if self.shuffle:
             self.rng.shuffle(self.order)
 
-    def epoch(self):
-        """The batches of one epoch, reshuffled first: the order Keras reads
-        a ``PyDataset`` in, which it reshuffles before every epoch (the first
-        too, ``EpochIterator.reset``), on every backend.
-        """
-        self.on_epoch_end()
-        for index in range(len(self)):
-            yield self[index]
-
     def chunks(self, count):
-        """The batches of ``count`` epochs in :meth:`epoch`'s order, stacked:
-        every part of a chunk has a leading axis of batches.
+        """The batches of ``count`` epochs, stacked: every part of a chunk
+        has a leading axis of batches.
+
+        The order Keras reads a ``PyDataset`` in, on every backend: the rows
+        reshuffled before every epoch (the first too, ``EpochIterator.reset``),
+        then the batches in index order.
 
         A chunk holds batches of one size and up to about ``_CHUNK_BYTES``
         of inputs, read from the source in one call. Ends early, and quietly,
