@@ -20,14 +20,7 @@ from ._input import (
     unchanged_on_error,
 )
 from ._persistence import VersionedPickleMixin
-from ._resize import (
-    MAX_CHANNELS,
-    aligned,
-    images_per_call,
-    resize_stacked,
-    resize_whole,
-    strided_patches,
-)
+from ._resize import resize_patches, strided_patches
 
 INTERPOLATIONS = {
     "nearest": cv2.INTER_NEAREST,
@@ -54,10 +47,12 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     of :class:`CNNGRUSequenceClassifier`.
 
     Patches are never resized one per Python iteration. With "area" and
-    non-overlapping patches (the defaults) whole images are resized, many per
-    OpenCV call, and then cut; otherwise many patches are resized per call,
-    stacked along OpenCV's channel axis. The calls run on as many threads as
-    OpenCV uses (``cv2.setNumThreads``), with the same result.
+    non-overlapping patches (the defaults) of integer images, whole images
+    are resized, many per OpenCV call, and then cut. Otherwise, with "area"
+    or "nearest", many patches are resized per call stacked one under the
+    other, straight into the output; with the other interpolations, stacked
+    along OpenCV's channel axis. The calls run on as many threads as OpenCV
+    uses (``cv2.setNumThreads``), with the same result.
 
     Parameters
     ----------
@@ -286,41 +281,16 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         out_dtype = _output_dtype(images.dtype, self.dtype)
         if images.dtype not in _OPENCV_DTYPES:
             images = images.astype(np.float32)
-        windows, crop = self._windows(images), self._crop(images)  # views
-        interpolation = INTERPOLATIONS[self.interpolation]
-        if (out_h, out_w) == self.patch_size_:
-            patches = windows.astype(out_dtype)
-        elif self._whole_images(crop):
-            grid = (self.n_rows_, self.n_cols_)
-            patches = resize_whole(crop, grid, (out_h, out_w), out_dtype)
-        else:
-            patches = resize_stacked(windows, (out_h, out_w), interpolation, out_dtype)
-        return patches.reshape(len(images), n_patches, out_h, out_w, channels)
-
-    def _crop(self, images):
-        """``images`` without the border pixels that fill no whole patch."""
-        (ph, pw), rows, cols = self.patch_size_, self.n_rows_, self.n_cols_
-        return images[:, : rows * ph, : cols * pw]
-
-    def _whole_images(self, crop):
-        """Whether ``resize_whole`` tiles the cropped images (see there): the
-        alignment is checked for as many patch rows as one of its calls stacks."""
-        (ph, pw), (_, oh, ow, channels) = self.patch_size_, self.output_shape_
-        return (
-            self.interpolation == "area"
-            and self.stride_ == self.patch_size_
-            # OpenCV's general area shrinking takes at most 4 channels.
-            and (channels <= 4 or (oh >= ph and ow >= pw))
-            and channels <= MAX_CHANNELS
-            and aligned(pw, ow, self.n_cols_, cv2.INTER_AREA)
-            and aligned(ph, oh, self.n_rows_ * images_per_call(crop), cv2.INTER_AREA)
-        )
-
-    def _windows(self, images):
-        """View of shape (n, n_rows, n_cols, ph, pw, C) on the patches."""
-        return strided_patches(
+        windows = strided_patches(
             images, self.patch_size_, (self.n_rows_, self.n_cols_), self.stride_
         )
+        if (out_h, out_w) == self.patch_size_:
+            patches = windows.astype(out_dtype)
+        else:
+            interpolation = INTERPOLATIONS[self.interpolation]
+            size = (out_h, out_w)
+            patches = resize_patches(windows, size, interpolation, out_dtype)
+        return patches.reshape(len(images), n_patches, out_h, out_w, channels)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -94,24 +94,28 @@ def test_defaults_on_colour_images_match_the_reference(dtype):
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
 @pytest.mark.parametrize(
-    "patch, out, grid",
+    "patch, out, stride, shape",
     [
-        ((20, 20), (28, 28), (21, 32)),
-        ((5, 20), (14, 20), (23, 4)),
-        ((3, 7), (10, 9), (40, 35)),
+        ((20, 20), (28, 28), None, (422, 641)),
+        ((5, 20), (14, 20), None, (117, 81)),
+        ((3, 7), (10, 9), None, (122, 246)),
+        ((20, 20), (28, 28), (10, 10), (422, 641)),
+        ((6, 6), (4, 4), (4, 5), (100, 90)),
     ],
 )
-def test_whole_image_resizing_matches_reference_on_large_images(
-    dtype, patch, out, grid
+def test_many_patches_per_call_match_reference_on_large_images(
+    dtype, patch, out, stride, shape
 ):
-    # Many patches per axis and several images per OpenCV call: OpenCV's
-    # whole-image weights then differ from the per-patch ones by rounding.
+    # Many patches per axis and several images per OpenCV call, resized
+    # whole (uint8, touching patches) or stacked one under the other (float32
+    # or overlapping): OpenCV's weights then differ from the per-patch ones
+    # by rounding.
     rng = np.random.default_rng(0)
-    shape = (3, grid[0] * patch[0] + 2, grid[1] * patch[1] + 1, 3)
-    images = (rng.random(shape) * 255).astype(dtype)
-    images[rng.random(shape) < 0.3] = 0
-    tiles = PatchTiler(patch_size=patch, output_size=out).fit_transform(images)
-    expected = reference_tiles(images, patch, out, patch, "area")
+    images = (rng.random((3, *shape, 3)) * 255).astype(dtype)
+    images[rng.random(images.shape) < 0.3] = 0
+    tiler = PatchTiler(patch_size=patch, output_size=out, stride=stride)
+    tiles = tiler.fit_transform(images)
+    expected = reference_tiles(images, patch, out, stride or patch, "area")
     assert_close_to_reference(tiles, expected)
 
 
@@ -124,11 +128,12 @@ def test_area_shrinking_of_many_planes():
     assert_close_to_reference(tiles, expected)
 
 
-@pytest.mark.parametrize("interpolation", ["area", "linear"])
+@pytest.mark.parametrize("interpolation", ["area", "nearest", "linear"])
 def test_threads_give_the_serial_result(interpolation):
-    # Chunks are resized on OpenCV's threads ("area": several 1 MiB chunks of
-    # whole images; "linear": several calls of stacked planes), each into
-    # its own part of the output: the result must not depend on them.
+    # Chunks are resized on OpenCV's threads, each into its own part of the
+    # output (uint8 "area": whole images; "nearest": patches stacked one under
+    # the other; "linear": patches stacked along channels): the result must
+    # not depend on them.
     threads = cv2.getNumThreads()
     if threads < 2:
         pytest.skip("OpenCV runs on one thread here: nothing to compare")
