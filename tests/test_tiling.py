@@ -119,6 +119,21 @@ def test_many_patches_per_call_match_reference_on_large_images(
     assert_close_to_reference(tiles, expected)
 
 
+@pytest.mark.parametrize("asked", ["float32", "float64"])
+@pytest.mark.parametrize("interpolation", ["area", "nearest"])
+def test_converted_overlapping_patches_match_the_reference(asked, interpolation):
+    # Overlapping uint8 patches asked as floats: converted as they are
+    # gathered, then resized as floats, where the loop resizes uint8.
+    rng = np.random.default_rng(0)
+    images = (rng.random((3, 65, 87, 3)) * 255).astype(np.uint8)
+    tiler = PatchTiler(stride=(10, 7), interpolation=interpolation, dtype=asked)
+    tiles = tiler.fit_transform(images)
+    assert tiles.dtype == asked
+    expected = reference_tiles(images, (20, 20), (28, 28), (10, 7), interpolation)
+    difference = np.abs(tiles - expected)
+    assert difference.max() <= (0 if interpolation == "nearest" else 1)
+
+
 def test_area_shrinking_of_many_planes():
     # OpenCV's general INTER_AREA shrinking accepts at most 4 channels per call.
     rng = np.random.default_rng(0)
