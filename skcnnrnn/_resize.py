@@ -2,12 +2,13 @@
 
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from math import gcd
 
 import cv2
 import numpy as np
 
 # OpenCV resizes arrays of up to this many channels in one call (CV_CN_MAX is
-# 128 in OpenCV 5, 512 in OpenCV 4); patches are stacked along channels.
+# 128 in OpenCV 5, 512 in OpenCV 4).
 MAX_CHANNELS = 128
 # Images resized per OpenCV call in the whole-image path: about this many
 # bytes, so the resized images are still in cache when cut into patches.
@@ -21,9 +22,10 @@ def resize_patches(windows, size, interpolation, out_dtype):
     Measured on the seed's workload (``docs/performance.rst``): integer
     images with non-overlapping "area" patches are resized whole (1.5x
     faster than stacked patches); otherwise patches are stacked one under
-    the other when OpenCV's coordinates allow it ("area" and "nearest"),
-    about 8x faster than stacking them along the channel axis, which every
-    interpolation allows.
+    the other, with rows of padding between them where the interpolation
+    reaches past a patch (:func:`stacking_gap`), 2-9x faster than stacking
+    them along the channel axis, which is left for what OpenCV cannot stack
+    exactly.
     """
     n, rows, cols, ph, pw, channels = windows.shape
     oh, ow = size
@@ -41,16 +43,22 @@ def resize_patches(windows, size, interpolation, out_dtype):
         and touching
         and windows.dtype.kind != "f"
         and interpolation == cv2.INTER_AREA
-        and aligned(pw, ow, cols, interpolation)
-        and aligned(ph, oh, rows * per_call, interpolation)
+        and stacking_gap(pw, ow, cols, interpolation, (ph, oh), channels) == 0
+        and stacking_gap(ph, oh, rows * per_call, interpolation, (pw, ow), channels)
+        == 0
     ):
         # A view: the patches touch, so the rows and columns merge.
         crop = windows.transpose(0, 1, 3, 2, 4, 5).reshape(
             n, rows * ph, cols * pw, channels
         )
         return resize_whole(crop, (rows, cols), size, out_dtype)
-    if native and aligned(ph, oh, rows * cols * per_call, interpolation):
-        return resize_rows(windows, size, interpolation, out_dtype)
+    gap = None
+    if native:
+        count = rows * cols * per_call
+        double = windows.dtype == np.float64
+        gap = stacking_gap(ph, oh, count, interpolation, (pw, ow), channels, double)
+    if gap is not None:
+        return resize_rows(windows, size, interpolation, out_dtype, gap)
     return resize_stacked(windows, size, interpolation, out_dtype)
 
 
@@ -108,31 +116,44 @@ def resize_stacked(windows, size, interpolation, out_dtype):
     )
 
 
-def resize_rows(windows, size, interpolation, out_dtype):
-    """Resize patches stacked one under the other, straight into the output.
+def resize_rows(windows, size, interpolation, out_dtype, gap):
+    """Resize patches stacked one under the other, many per OpenCV call.
 
-    Once :func:`aligned` has checked that a stack of patches resizes as each
-    patch on its own, a chunk of images' patches is gathered into a buffer
-    (converted to ``out_dtype`` on the way) and resized by one call into its
-    place in the output, which is in patch order: no copy of the output.
-    OpenCV is slower on such narrow rows than on whole images, but float
-    images gain more from not copying the output (see
+    A chunk of images' patches is gathered into a buffer, each patch between
+    ``gap`` copies of its first and of its last row, as OpenCV extends a lone
+    patch at its border; one call resizes the stack in the images' dtype
+    (integers saturate as in a per-patch loop), and the padding is dropped
+    as the result is converted to ``out_dtype``. Without padding or
+    conversion the call writes straight into the output, which is in patch
+    order. OpenCV is slower on such narrow rows than on whole images, but
+    float images gain more from not copying the output (see
     :func:`resize_patches`).
     """
     n, rows, cols, ph, pw, channels = windows.shape
     oh, ow = size
+    out_gap = gap * oh // ph
     out = np.empty((n, rows, cols, oh, ow, channels), dtype=out_dtype)
     chunk = images_per_call(windows)
+    direct = gap == 0 and out.dtype == windows.dtype
 
     def resize(start):
-        part = np.asarray(windows[start : start + chunk], dtype=out_dtype, order="C")
+        part = windows[start : start + chunk]
         count = len(part)
-        cv2.resize(
-            part.reshape(-1, pw, channels),
-            (ow, count * rows * cols * oh),
-            dst=out[start : start + count].reshape(-1, ow, channels),
+        padded = np.empty((count, rows, cols, ph + 2 * gap, pw, channels), part.dtype)
+        padded[:, :, :, gap : gap + ph] = part
+        padded[:, :, :, :gap] = part[:, :, :, :1]
+        padded[:, :, :, gap + ph :] = part[:, :, :, -1:]
+        target = out[start : start + count]
+        resized = cv2.resize(
+            padded.reshape(-1, pw, channels),
+            (ow, count * rows * cols * (oh + 2 * out_gap)),
+            dst=target.reshape(-1, ow, channels) if direct else None,
             interpolation=interpolation,
         )
+        if not direct:
+            target[...] = resized.reshape(count, rows, cols, -1, ow, channels)[
+                :, :, :, out_gap : out_gap + oh
+            ]
 
     in_threads(resize, range(0, n, chunk))
     return out.reshape(n, rows * cols, oh, ow, channels)
@@ -143,8 +164,8 @@ def resize_whole(images, grid, size, out_dtype):
 
     With "area" an output pixel of a patch weighs only that patch's pixels,
     so resizing whole images, stacked one under the other, gives each patch
-    its own resize up to rounding, once :func:`aligned` has checked that
-    OpenCV's floating-point coordinates agree. OpenCV is fastest on wide
+    its own resize up to rounding, once :func:`stacking_gap` has found that
+    no padding is needed along either axis. OpenCV is fastest on wide
     rows: a chunk of images per call, cut into patches while in cache.
     """
     n, _, _, channels = images.shape
@@ -194,27 +215,68 @@ def images_per_call(images):
 
 
 @lru_cache(maxsize=64)
-def aligned(patch, out, count, interpolation):
-    """Whether resizing ``count`` patches stacked along an axis (``patch`` to
-    ``out`` px each) gives every patch its own resize, up to rounding.
+def stacking_gap(patch, out, count, interpolation, across, channels, double=False):
+    """Rows of padding above and below each of ``count`` patches stacked along
+    an axis (``patch`` to ``out`` px each) with which one resize of the stack
+    gives every patch its own resize, up to rounding; None if none does.
+    ``across`` is the (input, output) size along the other axis, and
+    ``channels`` and ``double`` (float64, else float32) those of the resized
+    array: OpenCV's method depends on all of them ("area" shrinks one way and
+    enlarges the other; float32 "linear" rounds its weights to 2e-5 with 2
+    or 3 channels, not with 1 or 4; float64 "cubic" differs from float32).
+    Integer arrays are checked as float32.
 
-    True of "area" and "nearest" in exact arithmetic, false of interpolations
-    that reach past a patch's border. OpenCV computes source coordinates from
-    the absolute output coordinate in floating point, so for some ratios
-    (3 -> 10 px) a patch's first pixel even lands on the previous patch's last
-    one. Checked on the weights of each output pixel within 4 px of its
-    patch, read off a resized comb of ``patch + 8`` interleaved impulse trains.
+    0 for "area" and "nearest" in exact arithmetic; interpolations that
+    reach past a patch's border need padding that repeats its edge, as
+    OpenCV does for a lone patch, and a whole number of periods of the ratio
+    so that every patch starts on an output pixel. OpenCV computes source
+    coordinates from the absolute output coordinate in floating point, so for
+    some ratios (3 -> 10 px) a patch's first pixel even lands on the previous
+    patch's last one, and "lanczos4" drifts as stacks grow. Checked on the
+    weights of each output pixel within 4 px of its patch, read off a resized
+    comb of ``patch + 8`` interleaved impulse trains (``channels`` per call),
+    to 1e-6.
     """
-    period = patch + 8
-    length = np.arange(patch * count)
-    comb = (length[:, None] % period == np.arange(period)).astype(np.float32)
-    got = cv2.resize(comb, (period, out * count), interpolation=interpolation)
-    one = cv2.resize(
-        np.eye(patch, dtype=np.float32), (patch, out), interpolation=interpolation
-    )
+    period = -(-(patch + 8) // channels) * channels
+
+    def weights(count, gap):
+        """Each output pixel's weights on the ``period`` impulse trains."""
+        unit, out_gap = patch + 2 * gap, gap * out // patch
+        stack, within = np.divmod(np.arange(count * unit), unit)
+        source = stack * patch + np.clip(within - gap, 0, patch - 1)
+        comb = source[:, None] % period == np.arange(period)
+        comb = comb.astype(np.float64 if double else np.float32)
+        size = (across[1], count * (out + 2 * out_gap))
+        return np.concatenate(
+            [
+                cv2.resize(
+                    np.repeat(comb[:, None, first : first + channels], across[0], 1),
+                    size,
+                    interpolation=interpolation,
+                ).reshape(size[1], across[1], channels)[:, 0]
+                for first in range(0, period, channels)
+            ],
+            axis=1,
+        ).reshape(count, out + 2 * out_gap, period)[:, out_gap : out_gap + out]
+
+    step = patch // gcd(patch, out)
+    gaps = [
+        gap
+        for gap in range(0, max(step, 8) + 1, step)
+        # Combs of up to 4 Mi values (16-32 MiB); larger: do not stack.
+        if count * max((patch + 2 * gap) * across[0] * channels, out * period)
+        <= 1 << 22
+    ]
+    if not gaps:
+        return None
+    # A lone patch's weights, moved to each patch's own impulse trains.
+    shifts = (np.arange(count)[:, None] * patch + np.arange(period)) % period
     expected = np.zeros((count, out, period), dtype=np.float32)
-    columns = (np.arange(count)[:, None] * patch + np.arange(patch)) % period
+    lone = weights(1, 0)[0]
     expected[
-        np.arange(count)[:, None, None], np.arange(out)[:, None], columns[:, None]
-    ] = one
-    return bool(np.abs(got.reshape(count, out, period) - expected).max() <= 1e-4)
+        np.arange(count)[:, None, None], np.arange(out)[:, None], shifts[:, None]
+    ] = lone
+    for gap in gaps:
+        if np.abs(weights(count, gap) - expected).max() <= 1e-6:
+            return gap
+    return None

@@ -48,11 +48,13 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
 
     Patches are never resized one per Python iteration. With "area" and
     non-overlapping patches (the defaults) of integer images, whole images
-    are resized, many per OpenCV call, and then cut. Otherwise, with "area"
-    or "nearest", many patches are resized per call stacked one under the
-    other, straight into the output; with the other interpolations, stacked
-    along OpenCV's channel axis. The calls run on as many threads as OpenCV
-    uses (``cv2.setNumThreads``), with the same result.
+    are resized, many per OpenCV call, and then cut. Otherwise many patches
+    are resized per call, stacked one under the other, with rows that repeat
+    each patch's edge between them where the interpolation reaches past a
+    patch; where OpenCV's coordinates would not give every patch of such a
+    stack its own resize ("lanczos4"), stacked along OpenCV's channel axis.
+    The calls run on as many threads as OpenCV uses (``cv2.setNumThreads``),
+    with the same result.
 
     Parameters
     ----------
@@ -136,8 +138,8 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     whole patch are dropped, as in the seed article.
 
     The patches agree with the seed's per-patch ``cv2.resize`` loop within
-    float rounding (relative 1e-5) for float images and within one grey
-    level for integer images; with ``output_size=None`` or a "nearest"
+    float rounding (1e-5 of the largest value) for float images and within
+    one grey level for integer images; with ``output_size=None`` or a "nearest"
     interpolation they are identical. (OpenCV's own rounding depends on how
     many pixels and channels one call resizes.)
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from sklearn.datasets import load_sample_images
 
 from skcnnrnn import PatchTiler
+from skcnnrnn._resize import stacking_gap
 from skcnnrnn.tiling import INTERPOLATIONS
 
 
@@ -70,7 +71,9 @@ def assert_close_to_reference(tiles, expected, exact=False):
 
     OpenCV rounds differently depending on how many pixels and channels one
     call resizes (e.g. uint8 "area" 2:1 turns 152.5 into 153 with 1 channel and
-    152 with 2).
+    152 with 2; float32 "linear" 4 -> 3 px differs by 1.5e-5 on values up to
+    200 between 1 and 2 channels), so float rounding is measured against the
+    largest value: a near-zero pixel is as exact as its image's scale allows.
     """
     if exact:
         np.testing.assert_array_equal(tiles, expected.astype(tiles.dtype))
@@ -78,7 +81,8 @@ def assert_close_to_reference(tiles, expected, exact=False):
         difference = np.abs(tiles.astype(np.float64) - expected)
         assert difference.max(initial=0) <= 1, difference.max()
     else:
-        np.testing.assert_allclose(tiles, expected, rtol=1e-5, atol=1e-4)
+        scale = np.abs(expected).max(initial=0)
+        np.testing.assert_allclose(tiles, expected, rtol=1e-5, atol=1e-5 * scale)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
@@ -120,10 +124,10 @@ def test_many_patches_per_call_match_reference_on_large_images(
 
 
 @pytest.mark.parametrize("asked", ["float32", "float64"])
-@pytest.mark.parametrize("interpolation", ["area", "nearest"])
+@pytest.mark.parametrize("interpolation", ["area", "nearest", "linear", "cubic"])
 def test_converted_overlapping_patches_match_the_reference(asked, interpolation):
-    # Overlapping uint8 patches asked as floats: converted as they are
-    # gathered, then resized as floats, where the loop resizes uint8.
+    # Overlapping uint8 patches asked as floats: resized as uint8, as in the
+    # loop, then converted while the padding of "linear" is dropped.
     rng = np.random.default_rng(0)
     images = (rng.random((3, 65, 87, 3)) * 255).astype(np.uint8)
     tiler = PatchTiler(stride=(10, 7), interpolation=interpolation, dtype=asked)
@@ -132,6 +136,46 @@ def test_converted_overlapping_patches_match_the_reference(asked, interpolation)
     expected = reference_tiles(images, (20, 20), (28, 28), (10, 7), interpolation)
     difference = np.abs(tiles - expected)
     assert difference.max() <= (0 if interpolation == "nearest" else 1)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
+@pytest.mark.parametrize("interpolation", ["linear", "cubic", "lanczos4"])
+def test_padded_stacks_match_the_reference(dtype, interpolation):
+    # Interpolations that read past a patch's border: the patches are stacked
+    # with rows repeating their edges between them ("lanczos4" drifts on
+    # large stacks and is stacked along channels), overlapping here.
+    rng = np.random.default_rng(0)
+    images = (rng.random((2, 150, 170, 3)) * 255).astype(dtype)
+    tiler = PatchTiler(stride=(15, 10), interpolation=interpolation)
+    tiles = tiler.fit_transform(images)
+    expected = reference_tiles(images, (20, 20), (28, 28), (15, 10), interpolation)
+    assert_close_to_reference(tiles, expected)
+
+
+def test_area_stacks_without_padding_and_linear_needs_whole_periods():
+    # The seed's 20 -> 28 px: "area" keeps every output pixel inside its
+    # patch; "linear" reads one row past it, so the padding is a whole
+    # number of 5-row periods of the 5:7 ratio; "lanczos4" coordinates
+    # drift by more than 1e-6 as a stack grows.
+    assert stacking_gap(20, 28, 672, cv2.INTER_AREA, (20, 28), 3) == 0
+    gap = stacking_gap(20, 28, 672, cv2.INTER_LINEAR, (20, 28), 3)
+    assert gap is not None and gap > 0 and gap % 5 == 0
+    assert stacking_gap(20, 28, 672, cv2.INTER_LANCZOS4, (20, 28), 3) is None
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_stacks_are_checked_with_the_images_channels(channels):
+    # float32 "linear" rounds its weights differently with 2 or 3 channels:
+    # a stack checked with 4 passed, then differed from the loop by 2e-5 of
+    # the images' scale.
+    rng = np.random.default_rng(0)
+    images = (rng.random((3, 5, 8, channels)) * 200).astype(np.float32)
+    tiler = PatchTiler(
+        patch_size=(3, 2), stride=1, output_size=(5, 1), interpolation="linear"
+    )
+    tiles = tiler.fit_transform(images)
+    expected = reference_tiles(images, (3, 2), (5, 1), (1, 1), "linear")
+    assert_close_to_reference(tiles, expected)
 
 
 def test_area_shrinking_of_many_planes():
