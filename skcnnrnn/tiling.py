@@ -139,9 +139,9 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
 
     The patches agree with the seed's per-patch ``cv2.resize`` loop within
     float rounding (1e-5 of the largest value) for float images and within
-    one grey level for integer images; with ``output_size=None`` or a "nearest"
-    interpolation they are identical. (OpenCV's own rounding depends on how
-    many pixels and channels one call resizes.)
+    one grey level for integer images; with ``output_size=None`` or a
+    "nearest" interpolation they are identical. (OpenCV's own rounding
+    depends on how many pixels and channels one call resizes.)
 
     Examples
     --------
