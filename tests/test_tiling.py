@@ -104,6 +104,7 @@ def test_defaults_on_colour_images_match_the_reference(dtype):
         ((5, 20), (14, 20), None, (117, 81)),
         ((3, 7), (10, 9), None, (122, 246)),
         ((20, 20), (28, 28), (10, 10), (422, 641)),
+        ((12, 12), (7, 9), (4, 6), (100, 130)),
         ((6, 6), (4, 4), (4, 5), (100, 90)),
     ],
 )
@@ -112,8 +113,8 @@ def test_many_patches_per_call_match_reference_on_large_images(
 ):
     # Many patches per axis and several images per OpenCV call, resized
     # whole (uint8, touching patches) or stacked one under the other (float32
-    # or overlapping): OpenCV's weights then differ from the per-patch ones
-    # by rounding.
+    # or overlapping, here also shrinking): OpenCV's weights then differ from
+    # the per-patch ones by rounding.
     rng = np.random.default_rng(0)
     images = (rng.random((3, *shape, 3)) * 255).astype(dtype)
     images[rng.random(images.shape) < 0.3] = 0
