@@ -240,24 +240,20 @@ def stacking_gap(patch, out, count, interpolation, across, channels, double=Fals
     period = -(-(patch + 8) // channels) * channels
 
     def weights(count, gap):
-        """Each output pixel's weights on the ``period`` impulse trains."""
+        """Each output pixel's weights on the ``period`` impulse trains,
+        ``channels`` trains per call (one call's arrays alive at a time)."""
         unit, out_gap = patch + 2 * gap, gap * out // patch
         stack, within = np.divmod(np.arange(count * unit), unit)
-        source = stack * patch + np.clip(within - gap, 0, patch - 1)
-        comb = source[:, None] % period == np.arange(period)
-        comb = comb.astype(np.float64 if double else np.float32)
+        source = (stack * patch + np.clip(within - gap, 0, patch - 1)) % period
         size = (across[1], count * (out + 2 * out_gap))
-        return np.concatenate(
-            [
-                cv2.resize(
-                    np.repeat(comb[:, None, first : first + channels], across[0], 1),
-                    size,
-                    interpolation=interpolation,
-                ).reshape(size[1], across[1], channels)[:, 0]
-                for first in range(0, period, channels)
-            ],
-            axis=1,
-        ).reshape(count, out + 2 * out_gap, period)[:, out_gap : out_gap + out]
+        got = np.empty((size[1], period), np.float64 if double else np.float32)
+        for first in range(0, period, channels):
+            trains = source[:, None] == np.arange(first, first + channels)
+            trains = np.repeat(trains.astype(got.dtype)[:, None], across[0], 1)
+            got[:, first : first + channels] = cv2.resize(
+                trains, size, interpolation=interpolation
+            ).reshape(size[1], across[1], channels)[:, 0]
+        return got.reshape(count, out + 2 * out_gap, period)[:, out_gap : out_gap + out]
 
     step = patch // gcd(patch, out)
     gaps = [
