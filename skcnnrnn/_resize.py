@@ -10,8 +10,8 @@ import numpy as np
 # OpenCV resizes arrays of up to this many channels in one call (CV_CN_MAX is
 # 128 in OpenCV 5, 512 in OpenCV 4).
 MAX_CHANNELS = 128
-# Images resized per OpenCV call in the whole-image path: about this many
-# bytes, so the resized images are still in cache when cut into patches.
+# Images resized per OpenCV call (whole, or their patches stacked): about this
+# many bytes, so what one call writes is still in cache when copied into place.
 _CHUNK_BYTES = 1 << 20
 
 
@@ -51,14 +51,14 @@ def resize_patches(windows, size, interpolation, out_dtype):
         crop = windows.transpose(0, 1, 3, 2, 4, 5).reshape(
             n, rows * ph, cols * pw, channels
         )
-        return resize_whole(crop, (rows, cols), size, out_dtype)
+        return resize_whole(crop, (rows, cols), size, out_dtype, per_call)
     gap = None
     if native:
         count = rows * cols * per_call
         double = windows.dtype == np.float64
         gap = stacking_gap(ph, oh, count, interpolation, (pw, ow), channels, double)
     if gap is not None:
-        return resize_rows(windows, size, interpolation, out_dtype, gap)
+        return resize_rows(windows, size, interpolation, out_dtype, gap, per_call)
     return resize_stacked(windows, size, interpolation, out_dtype)
 
 
@@ -116,7 +116,7 @@ def resize_stacked(windows, size, interpolation, out_dtype):
     )
 
 
-def resize_rows(windows, size, interpolation, out_dtype, gap):
+def resize_rows(windows, size, interpolation, out_dtype, gap, chunk):
     """Resize patches stacked one under the other, many per OpenCV call.
 
     A chunk of images' patches is gathered into a buffer, each patch between
@@ -127,13 +127,13 @@ def resize_rows(windows, size, interpolation, out_dtype, gap):
     conversion the call writes straight into the output, which is in patch
     order. OpenCV is slower on such narrow rows than on whole images, but
     float images gain more from not copying the output (see
-    :func:`resize_patches`).
+    :func:`resize_patches`). ``chunk`` images per call: the stack
+    :func:`stacking_gap` checked.
     """
     n, rows, cols, ph, pw, channels = windows.shape
     oh, ow = size
     out_gap = gap * oh // ph
     out = np.empty((n, rows, cols, oh, ow, channels), dtype=out_dtype)
-    chunk = images_per_call(windows)
     direct = gap == 0 and out.dtype == windows.dtype
 
     def resize(start):
@@ -159,20 +159,20 @@ def resize_rows(windows, size, interpolation, out_dtype, gap):
     return out.reshape(n, rows * cols, oh, ow, channels)
 
 
-def resize_whole(images, grid, size, out_dtype):
+def resize_whole(images, grid, size, out_dtype, chunk):
     """Resize non-overlapping patches with "area" by resizing whole images.
 
     With "area" an output pixel of a patch weighs only that patch's pixels,
     so resizing whole images, stacked one under the other, gives each patch
     its own resize up to rounding, once :func:`stacking_gap` has found that
     no padding is needed along either axis. OpenCV is fastest on wide
-    rows: a chunk of images per call, cut into patches while in cache.
+    rows: ``chunk`` images per call (as checked), cut into patches while in
+    cache.
     """
     n, _, _, channels = images.shape
     (rows, cols), (oh, ow) = grid, size
     ph, pw = images.shape[1] // rows, images.shape[2] // cols
     out = np.empty((n, rows, cols, oh, ow, channels), dtype=out_dtype)
-    chunk = images_per_call(images)
 
     def resize(start):
         part = np.ascontiguousarray(images[start : start + chunk])
@@ -209,7 +209,7 @@ def in_threads(function, starts):
 
 
 def images_per_call(images):
-    """Images :func:`resize_whole` resizes per call: about ``_CHUNK_BYTES``."""
+    """Images resized per OpenCV call: about ``_CHUNK_BYTES`` of them."""
     per_image = int(np.prod(images.shape[1:])) * images.itemsize
     return int(np.clip(_CHUNK_BYTES // per_image, 1, len(images)))
 
