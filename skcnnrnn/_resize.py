@@ -13,6 +13,8 @@ MAX_CHANNELS = 128
 # Images resized per OpenCV call (whole, or their patches stacked): about this
 # many bytes, so what one call writes is still in cache when copied into place.
 _CHUNK_BYTES = 1 << 20
+# Dtypes cv2.resize handles natively; others are resized as float32.
+OPENCV_DTYPES = (np.uint8, np.uint16, np.int16, np.float32, np.float64)
 
 
 def resize_patches(windows, size, interpolation, out_dtype):
@@ -60,6 +62,13 @@ def resize_patches(windows, size, interpolation, out_dtype):
     if gap is not None:
         return resize_rows(windows, size, interpolation, out_dtype, gap, per_call)
     return resize_stacked(windows, size, interpolation, out_dtype)
+
+
+def output_dtype(images_dtype, dtype=None):
+    """The patches' dtype: ``dtype`` if given, else the images' own when
+    OpenCV resizes it natively, else float32."""
+    native = images_dtype in OPENCV_DTYPES
+    return np.dtype(dtype or (images_dtype if native else np.float32))
 
 
 def strided_patches(images, patch, grid, stride):

@@ -20,20 +20,12 @@ from ._input import (
     unchanged_on_error,
 )
 from ._persistence import VersionedPickleMixin
-from ._resize import resize_patches, strided_patches
+from ._resize import OPENCV_DTYPES, output_dtype, resize_patches, strided_patches
 
-INTERPOLATIONS = {
-    "nearest": cv2.INTER_NEAREST,
-    "linear": cv2.INTER_LINEAR,
-    "cubic": cv2.INTER_CUBIC,
-    "area": cv2.INTER_AREA,
-    "lanczos4": cv2.INTER_LANCZOS4,
-    "linear_exact": cv2.INTER_LINEAR_EXACT,
-    "nearest_exact": cv2.INTER_NEAREST_EXACT,
+INTERPOLATIONS = {  # "area": cv2.INTER_AREA, and so on
+    name: getattr(cv2, f"INTER_{name.upper()}")
+    for name in "nearest linear cubic area lanczos4 linear_exact nearest_exact".split()
 }
-
-# Dtypes cv2.resize handles natively; others are resized as float32.
-_OPENCV_DTYPES = (np.uint8, np.uint16, np.int16, np.float32, np.float64)
 _PAIR = [tuple, list, Interval(Integral, 1, None, closed="left")]
 
 
@@ -46,15 +38,11 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     The output ``(n_samples, n_patches, h, w, channels)`` is exactly the input
     of :class:`CNNGRUSequenceClassifier`.
 
-    Patches are never resized one per Python iteration. With "area" and
-    non-overlapping patches (the defaults) of integer images, whole images
-    are resized, many per OpenCV call, and then cut. Otherwise many patches
-    are resized per call, stacked one under the other, with rows that repeat
-    each patch's edge between them where the interpolation reaches past a
-    patch; where OpenCV's coordinates would not give every patch of such a
-    stack its own resize ("lanczos4"), stacked along OpenCV's channel axis.
-    The calls run on as many threads as OpenCV uses (``cv2.setNumThreads``),
-    with the same result.
+    Patches are never resized one per Python iteration but many per OpenCV
+    call: whole images, or patches stacked one under the other (along
+    OpenCV's channel axis for "lanczos4"), as measured fastest in the
+    performance guide. The calls run on as many threads as OpenCV uses
+    (``cv2.setNumThreads``), with the same result.
 
     Parameters
     ----------
@@ -121,6 +109,10 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
 
     patch_size_ : tuple of (int, int)
         Patch size actually used, after clipping to the image.
+
+    stride_ : tuple of (int, int)
+        Step between neighbouring patches, ``patch_size`` where ``stride`` is
+        None.
 
     output_shape_ : tuple of int
         Per-sample shape of the output, ``(n_patches_, h, w, channels)``.
@@ -230,10 +222,8 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     def set_output(self, *, transform: str | None = None) -> PatchTiler:
         """Set the container of :meth:`transform`'s output: NumPy arrays only.
 
-        Patch sequences are 5-D, ``(n_samples, n_patches, height, width,
-        channels)``, and a DataFrame holds 2-D tables: "pandas" and "polars"
-        cannot be given, so neither can ``Pipeline.set_output`` with them on
-        a Pipeline that tiles images.
+        Patch sequences are 5-D and a DataFrame holds 2-D tables, so "pandas"
+        and "polars" cannot be given, here or through ``Pipeline.set_output``.
 
         Parameters
         ----------
@@ -248,11 +238,10 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         if transform in (None, "default"):
             return self
         raise ValueError(
-            f"PatchTiler cannot output {transform!r} containers: it returns "
-            "patch sequences of shape (n_samples, n_patches, height, width, "
-            "channels), which a DataFrame cannot hold. Only "
-            "set_output(transform='default') (NumPy arrays) works, also for a "
-            "Pipeline that contains a PatchTiler."
+            f"PatchTiler cannot output {transform!r} containers: a DataFrame "
+            "cannot hold its patch sequences (n_samples, n_patches, height, "
+            "width, channels). Only set_output(transform='default') works, "
+            "also on a Pipeline that contains a PatchTiler."
         )
 
     def transform(self, X: ArrayLike) -> np.ndarray:
@@ -279,20 +268,19 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
 
     def _tile(self, images):
         """Patches of validated images ``(n, H, W, C)``."""
-        n_patches, out_h, out_w, channels = self.output_shape_
-        out_dtype = _output_dtype(images.dtype, self.dtype)
-        if images.dtype not in _OPENCV_DTYPES:
+        out_dtype = output_dtype(images.dtype, self.dtype)
+        if images.dtype not in OPENCV_DTYPES:
             images = images.astype(np.float32)
         windows = strided_patches(
             images, self.patch_size_, (self.n_rows_, self.n_cols_), self.stride_
         )
-        if (out_h, out_w) == self.patch_size_:
+        size = self.output_shape_[1:3]
+        if size == self.patch_size_:
             patches = windows.astype(out_dtype)
         else:
             interpolation = INTERPOLATIONS[self.interpolation]
-            size = (out_h, out_w)
             patches = resize_patches(windows, size, interpolation, out_dtype)
-        return patches.reshape(len(images), n_patches, out_h, out_w, channels)
+        return patches.reshape(len(images), *self.output_shape_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -334,7 +322,7 @@ class TiledImages:
         self._tiler = tiler
         self._images = images
         self.shape = (len(images), *tiler.output_shape_)
-        self.dtype = _output_dtype(images.dtype, tiler.dtype)
+        self.dtype = output_dtype(images.dtype, tiler.dtype)
         self.ndim = len(self.shape)
 
     def __len__(self):
@@ -356,12 +344,3 @@ class TiledImages:
 
     def __repr__(self):
         return f"TiledImages(shape={self.shape}, dtype={self.dtype})"
-
-
-def _output_dtype(images_dtype, dtype=None):
-    """The patches' dtype: ``dtype`` if given, else the images' own when
-    OpenCV resizes it natively, else float32."""
-    if dtype is not None:
-        return np.dtype(dtype)
-    native = images_dtype in _OPENCV_DTYPES
-    return np.dtype(images_dtype if native else np.float32)

@@ -4,6 +4,7 @@ Enforced: every numpydoc check except those listed in IGNORED, each with the
 reason it is left out. Class docstrings must have an Examples section too.
 """
 
+import numpy as np
 import pytest
 from numpydoc.validate import validate
 
@@ -66,3 +67,25 @@ def test_class_docstring_has_examples_and_no_placeholder(name):
     doc = getattr(skcnnrnn, name).__doc__
     assert "Examples\n    --------" in doc
     assert "%(" not in doc  # every shared block was filled in
+
+
+@pytest.mark.parametrize("name", [c for c in CLASSES if c.startswith(("CNN", "Patch"))])
+def test_every_fitted_attribute_is_documented(name, digit_tasks):
+    """A public attribute that ``fit`` sets is in the Attributes section."""
+    from numpydoc.docscrape import ClassDoc
+
+    cls = getattr(skcnnrnn, name)
+    images, labels = digit_tasks["images"][:30], digit_tasks["labels"][:30]
+    X = skcnnrnn.PatchTiler((2, 8), output_size=None).fit_transform(images)
+    if not name.startswith("CNNGRU"):
+        X = images[..., None]
+    y = labels if name.endswith("Classifier") else labels.astype(np.float32)
+    extra = {"epochs": 1, "batch_size": 16} if name.startswith("CNN") else {}
+    fitted = cls(**extra).fit(X, y)
+    documented = {
+        label.strip()
+        for attribute in ClassDoc(cls)["Attributes"]
+        for label in attribute.name.split(",")
+    }
+    public = {a for a in vars(fitted) if a.endswith("_") and not a.startswith("_")}
+    assert public <= documented, sorted(public - documented)
