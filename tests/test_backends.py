@@ -56,11 +56,18 @@ def test_subset_on_jax(tmp_path):
     # the set-up docs/performance.rst recommends for repeated fits), fits of a
     # network already compiled in this run load it: 86 -> 78 s here. Every
     # compilation is cached, not only those over JAX's default 1 s.
+    # XLA compiles without its LLVM optimisations (XLA's documented
+    # XLA_FLAGS): the subset's networks are tiny, so compiling dominates and
+    # the subset took 104 s instead of 143 s (2026-11-28). Every process of
+    # the subset, those it starts included, compiles the same way.
     env = {
         **os.environ,
         "KERAS_BACKEND": "jax",
         "JAX_COMPILATION_CACHE_DIR": str(tmp_path / "jax-cache"),
         "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+        "XLA_FLAGS": " ".join(
+            [os.environ.get("XLA_FLAGS", ""), "--xla_backend_optimization_level=0"]
+        ).strip(),
     }
     result = subprocess.run(
         [
