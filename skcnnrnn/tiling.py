@@ -40,8 +40,8 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
 
     Patches are never resized one per Python iteration but many per OpenCV
     call: whole images, or patches stacked one under the other (along
-    OpenCV's channel axis for "lanczos4"), as measured fastest in the
-    performance guide. The calls run on as many threads as OpenCV uses
+    OpenCV's channel axis for "lanczos4"), whichever :doc:`/performance`
+    measured fastest. The calls run on as many threads as OpenCV uses
     (``cv2.setNumThreads``), with the same result.
 
     Parameters
