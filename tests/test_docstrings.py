@@ -76,8 +76,9 @@ def test_every_fitted_attribute_is_documented(name, digit_tasks):
 
     cls = getattr(skcnnrnn, name)
     images, labels = digit_tasks["images"][:30], digit_tasks["labels"][:30]
-    X = skcnnrnn.PatchTiler((2, 8), output_size=None).fit_transform(images)
-    if not name.startswith("CNNGRU"):
+    if name.startswith("CNNGRU"):
+        X = skcnnrnn.PatchTiler((2, 8), output_size=None).fit_transform(images)
+    else:
         X = images[..., None]
     y = labels if name.endswith("Classifier") else labels.astype(np.float32)
     extra = {"epochs": 1, "batch_size": 16} if name.startswith("CNN") else {}

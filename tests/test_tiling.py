@@ -188,12 +188,12 @@ def test_area_shrinking_of_many_planes():
     assert_close_to_reference(tiles, expected)
 
 
-@pytest.mark.parametrize("interpolation", ["area", "nearest", "linear"])
+@pytest.mark.parametrize("interpolation", ["area", "nearest", "linear", "lanczos4"])
 def test_threads_give_the_serial_result(interpolation):
     # Chunks are resized on OpenCV's threads, each into its own part of the
     # output (uint8 "area": whole images; "nearest": patches stacked one under
-    # the other; "linear": patches stacked along channels): the result must
-    # not depend on them.
+    # the other; "linear": the same with padding rows; "lanczos4": patches
+    # stacked along channels): the result must not depend on them.
     threads = cv2.getNumThreads()
     if threads < 2:
         pytest.skip("OpenCV runs on one thread here: nothing to compare")
