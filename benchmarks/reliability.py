@@ -40,7 +40,7 @@ FITS_SCRIPT = textwrap.dedent(
     from sklearn.datasets import load_digits
     from sklearn.pipeline import Pipeline
     from skcnnrnn import CNNClassifier, CNNGRUSequenceClassifier, PatchTiler
-    import skcnnrnn._runtime as runtime
+    import skcnnrnn._workarounds as runtime
 
     which, release, fits = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3])
     if not release:

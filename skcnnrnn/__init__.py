@@ -7,15 +7,10 @@ TensorFlow's start-up.
 """
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 
+from ._version import __version__
 from .display import TrainingHistoryDisplay
 from .tiling import PatchTiler, TiledImages
-
-try:
-    __version__ = version("skcnnrnn")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
 
 _LAZY = {
     "CNNClassifier": "skcnnrnn.classifiers",
@@ -24,7 +19,7 @@ _LAZY = {
     "CNNGRUSequenceRegressor": "skcnnrnn.regressors",
 }
 
-__all__ = ["PatchTiler", "TiledImages", "TrainingHistoryDisplay", *_LAZY]
+__all__ = ["PatchTiler", "TiledImages", "TrainingHistoryDisplay", "__version__", *_LAZY]
 
 
 def __getattr__(name):

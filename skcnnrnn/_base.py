@@ -5,8 +5,9 @@ target encoding, pickling and prediction live here; the training loop lives
 beside it in ``_training.py``, the targets of each output head in
 ``_targets.py`` and the networks in ``networks.py``.
 
-This class does not derive from scikeras' ``BaseWrapper``: that class defines
-the pre-1.6 ``_more_tags`` without ``__sklearn_tags__``, which scikit-learn's
+Routed parameters follow scikeras' convention (``optimizer__*``, ``fit__*``),
+without deriving from its ``BaseWrapper``: that class defines the pre-1.6
+``_more_tags`` without ``__sklearn_tags__``, which scikit-learn's
 ``check_estimator_tags_renamed`` rejects for every class in the MRO, and its
 public ``initialize``/``partial_fit`` would bypass this class's validation.
 """
@@ -14,6 +15,8 @@ public ``initialize``/``partial_fit`` would bypass this class's validation.
 from __future__ import annotations
 
 import pickle
+from abc import ABCMeta, abstractmethod
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from numbers import Integral, Real
@@ -33,7 +36,7 @@ from ._continuing import (
     network_settings,
     set_learning_rate,
 )
-from ._input import FLOAT_DTYPES, check_input, check_tiled_input, unchanged_on_error
+from ._input import check_rows, unchanged_on_error
 from ._persistence import (
     VersionedPickleMixin,
     keras_bytes,
@@ -42,20 +45,9 @@ from ._persistence import (
     restore_random_states,
 )
 from ._random import seed_from
-from ._runtime import (
-    cap_tensorflow_threads,
-    new_models_tracing,
-    quiet_tensorflow_start,
-)
-from ._targets import sample_weights
+from ._targets import TargetLayout, Targets, sample_weights
 from ._training import Plan, train
-from .tiling import TiledImages
-
-with quiet_tensorflow_start():  # the first import of TensorFlow in a process
-    import keras  # noqa: F401  (imported here, once, quietly)
-    import scikeras  # noqa: F401  (unpickles Keras models in older pickles)
-
-cap_tensorflow_threads()
+from ._workarounds import new_models_tracing
 
 DTYPE_POLICIES = {"float32", "float64", "mixed_float16", "mixed_bfloat16"}
 # Inputs up to this many values are predicted in one call; larger inputs in
@@ -66,19 +58,47 @@ if TYPE_CHECKING:  # typing.Self is Python 3.11+; annotations are not evaluated
     from typing import Self
 
 
-class BaseNetwork(VersionedPickleMixin, BaseEstimator):
+class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the Keras estimators; not for direct use.
 
     Routed parameters (``**kwargs`` of ``__init__``, e.g. ``optimizer__beta_1``)
     are kept in one private dict, ``_routed``: they are parameters for
     ``get_params``, ``set_params`` and ``clone``, checked when ``fit`` starts.
 
-    Subclasses (through an architecture mixin) define ``__init__``, the
-    built-in body ``_default_network`` and its ``_architecture_params``, how
-    validated ``X`` becomes network input (``_network_input``), ``_steps``,
-    ``_sequence`` and ``_max_ndim``; the classifier and regressor bases define
-    ``_encode_target`` (what ``y`` means) and their ``predict``/``score``.
+    The hooks below are what a subclass provides: the architecture mixins of
+    ``_architectures.py`` the network and its input, the classifier and
+    regressor bases what ``y`` means. A train-only transform of the batches
+    belongs in ``_training.train`` (the ``Plan``), a new kind of ``X`` in
+    ``_input.py`` (``RowSource``), not here.
     """
+
+    # -- declared by an architecture (``_architectures.py``) -----------------
+    _default_network: Callable  # the built-in body, body(inputs, **params)
+    _sequence: bool  # whether samples are frame sequences (steps first)
+    _max_ndim: int  # the most dimensions X may have
+    _shape_param: str  # the parameter that reshapes flat rows
+    # -- set by fit ------------------------------------------------------------
+    _target_layout: TargetLayout  # what the network's outputs mean
+
+    @abstractmethod
+    def _architecture_params(self) -> dict:
+        """The built-in body's parameters, checked (before any data)."""
+
+    @abstractmethod
+    def _network_input(self, X):
+        """Validated ``X`` as the network's input: a view, never a copy."""
+
+    @abstractmethod
+    def _steps(self, inputs) -> int | None:
+        """The steps of each sample (None for images), for per-step labels."""
+
+    @abstractmethod
+    def _encode_target(self, y, weights, inputs, **target_args) -> Targets:
+        """``y`` (and ``fit``'s target arguments) as the targets of each head."""
+
+    def _store_layout(self, layout: TargetLayout) -> None:
+        """Set the public fitted attributes that ``layout`` determines."""
+        self.n_outputs_ = layout.n_outputs
 
     _parameter_constraints: dict = {
         "network": [callable, None],
@@ -137,10 +157,16 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
         self : estimator instance
             This estimator.
         """
-        own = set(self._get_param_names())
+        own = self._get_param_names()
         for name in [k for k in params if k not in own]:
-            self._routed[name] = params.pop(name)  # checked when fit starts
-        return super().set_params(**params)
+            # As scikit-learn: a name get_params gives (routed at
+            # construction, checked at fit) is valid; a new one must be routed.
+            if name not in self._routed and not _routing.has_routed_prefix(name):
+                raise _routing.unknown_parameter(name, type(self).__name__, own)
+        routed = {k: params.pop(k) for k in list(params) if k not in own}
+        super().set_params(**params)
+        self._routed.update(routed)  # checked when fit starts
+        return self
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -151,16 +177,12 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
         return tags
 
     def __setstate__(self, state):
-        if "_routed" not in state:  # pickled before routed parameters had a dict
-            routed = {k: state.pop(k) for k in list(state) if _routing.is_routed(k)}
-            state["_routed"] = routed
-        # The network as .keras bytes (see __getstate__); pickles from before
-        # that hold a Keras model, which scikeras' pickling restores.
+        if "_target_layout" in state:  # a dict, see __getstate__
+            state["_target_layout"] = TargetLayout(**state["_target_layout"])
         random = state.pop("_random_states", None)
-        if isinstance(state.get("model_"), bytes):
+        if "model_" in state:  # .keras bytes, see __getstate__
             state["model_"] = keras_model(state["model_"])
-            if random is not None:
-                restore_random_states(state["model_"], random)
+            restore_random_states(state["model_"], random)
         super().__setstate__(state)
 
     def __getstate__(self):
@@ -172,6 +194,8 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
                 "pass it by name."
             )
         state = super().__getstate__()
+        if "_target_layout" in state:  # plain values: skops trusts them
+            state["_target_layout"] = vars(state["_target_layout"]).copy()
         if "model_" in state:
             state["_random_states"] = random_states(state["model_"])
             state["model_"] = keras_bytes(state["model_"])
@@ -197,7 +221,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
             weights = sample_weights(sample_weight, len(y))
             targets = self._encode_target(y, weights, inputs, **target_args)
             if continued:
-                check_same_targets(self, targets.fitted, partial)
+                check_same_targets(self, targets.layout, partial)
                 set_learning_rate(self.model_, self.optimizer, self.learning_rate)
             trained = train(
                 inputs,
@@ -206,7 +230,8 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
                 model=self.model_ if continued else None,
                 initial_epoch=self.n_iter_ if continued else 0,
             )
-            vars(self).update(targets.fitted)
+            self._target_layout = targets.layout
+            self._store_layout(targets.layout)
             self.model_ = trained.model
             self.history_ = (
                 joined(self.history_, self.n_iter_, trained.history)
@@ -227,6 +252,8 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
             optimizer=self.optimizer,
             callbacks=self.callbacks,
             network=network,
+            estimator_name=type(self).__name__,
+            own=self._get_param_names(),
         )
         seed = seed_from(self.random_state)
         return Plan(
@@ -287,23 +314,14 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator):
         return self.validation_split
 
     def _check_input(self, X, y="no_validation", *, reset):
-        """Validate ``X`` (and ``y``); memory maps and tiles are not converted."""
-        y_rules = {
-            "multi_output": True,
-            "y_numeric": self._y_numeric,
-        }
-        if isinstance(X, TiledImages):
-            return check_tiled_input(
-                self, X, y, reset=reset, max_ndim=self._max_ndim, **y_rules
-            )
-        return check_input(
+        """Validate ``X`` (and ``y``) as a row source (``_input.check_rows``)."""
+        return check_rows(
             self,
             X,
             y,
             reset=reset,
-            dtype=None if _keeps_dtype(X) else FLOAT_DTYPES,
             max_ndim=self._max_ndim,
-            **y_rules,
+            y_numeric=self._y_numeric,
         )
 
     # -- prediction ---------------------------------------------------------
@@ -339,19 +357,3 @@ def _replicas(model):
     """Replicas the network was built for: ``tf.distribute`` (TensorFlow only)."""
     strategy = getattr(model, "distribute_strategy", None)
     return 1 if strategy is None else strategy.num_replicas_in_sync
-
-
-def _keeps_dtype(X):
-    """Whether ``X`` is kept as it is, converted to floats a batch at a time:
-    memory maps (streamed) and small-integer images (``uint8`` pixels)."""
-    if _is_memory_map(X):
-        return True
-    return isinstance(X, np.ndarray) and X.dtype in _SMALL_INTS
-
-
-_SMALL_INTS = (np.uint8, np.int8, np.uint16, np.int16)
-
-
-def _is_memory_map(X):
-    """Whether ``X`` is a NumPy memory map (of numbers), to be streamed."""
-    return isinstance(X, np.memmap) and X.dtype.kind in "biuf"

@@ -5,10 +5,7 @@ on TensorFlow the ``tf.data`` pipeline over them (:func:`fit_input`).
 
 import numpy as np
 
-from ._runtime import on_tensorflow, quiet_tensorflow_start
-
-with quiet_tensorflow_start():
-    import keras
+from ._keras import keras, on_tensorflow
 
 # Inputs per chunk of batches that the tf.data pipeline reads in one call.
 _CHUNK_BYTES = 1 << 20

@@ -179,6 +179,11 @@ default=None
             auxiliary_target=auxiliary_target,
         )
 
+    def _store_layout(self, layout):
+        super()._store_layout(layout)
+        self.classes_ = layout.classes
+        self.n_auxiliary_outputs_ = layout.n_auxiliary_outputs
+
     def _encode_target(self, y, weights, inputs, auxiliary_target=None, classes=None):
         targets = class_targets(
             y, weights, self.class_weight, steps=self._steps(inputs), classes=classes
@@ -205,16 +210,18 @@ default=None
             (RandomForestClassifier, MultiOutputClassifier).
         """
         probas = self._probas(X)
-        return probas[0] if len(probas) == 1 and not self._per_step else probas
+        per_step = self._target_layout.per_step
+        return probas[0] if len(probas) == 1 and not per_step else probas
 
     def _probas(self, X):
         """One (n, n_classes) array per label column or per step."""
         outputs = self._outputs(X)
         probas = []
-        for name in self._output_names:
+        layout = self._target_layout
+        for name in layout.output_names:
             proba = outputs[name].astype(np.float64)
             proba /= proba.sum(axis=-1, keepdims=True)
-            probas.extend(np.moveaxis(proba, 1, 0) if self._per_step else [proba])
+            probas.extend(np.moveaxis(proba, 1, 0) if layout.per_step else [proba])
         return [np.ascontiguousarray(p) for p in probas]
 
     def predict(self, X: ArrayLike) -> np.ndarray:
@@ -233,10 +240,11 @@ default=None
         """
         probas = self._probas(X)  # checks that the classifier is fitted
         classes = self.classes_
-        if self._per_step or self.n_outputs_ == 1:
+        per_step = self._target_layout.per_step
+        if per_step or self.n_outputs_ == 1:
             classes = [classes] * len(probas)
         labels = [c[p.argmax(axis=1)] for c, p in zip(classes, probas, strict=True)]
-        if self.n_outputs_ == 1 and not self._per_step:
+        if self.n_outputs_ == 1 and not per_step:
             return labels[0]
         return np.stack(labels, axis=1)
 
@@ -275,7 +283,8 @@ default=None
                 f"y has shape {y.shape}, but the classifier predicts shape "
                 f"{y_pred.shape}: one label per column (or step) of its fit's y."
             )
-        correct = (y == y_pred).mean(axis=1) if self._per_step else (y == y_pred).all(1)
+        per_step = self._target_layout.per_step
+        correct = (y == y_pred).mean(axis=1) if per_step else (y == y_pred).all(1)
         return float(np.average(correct, weights=sample_weight))
 
     def predict_auxiliary(self, X: ArrayLike) -> np.ndarray:
@@ -299,7 +308,7 @@ default=None
                 "so it has no auxiliary head: call fit(X, y, auxiliary_target=...)."
             )
         outputs = self._outputs(X)["auxiliary"].astype(np.float64)
-        return outputs.ravel() if self._auxiliary_1d else outputs
+        return outputs.ravel() if self._target_layout.auxiliary_1d else outputs
 
 
 def _same_classes(classes, fitted):

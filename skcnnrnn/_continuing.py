@@ -41,19 +41,15 @@ def check_same_network(estimator):
             )
 
 
-def check_same_targets(estimator, fitted, partial):
+def check_same_targets(estimator, layout, partial):
     """Raise unless ``y`` has the layout (and classes) of the fitted ``y``."""
-    layout_first = sorted(fitted, key=lambda name: name == "classes_")
-    for name in layout_first:
-        now = fitted[name]
-        before = getattr(estimator, name, None)
-        if same(before, now):
-            continue
-        shown = name.lstrip("_")
+    for field, now, before in layout.differences(estimator._target_layout)[:1]:
+        # The public fitted attribute's name where there is one.
+        name = f"{field}_" if hasattr(estimator, f"{field}_") else field
         method = "partial_fit" if partial else "fit with warm_start=True"
         raise ValueError(
-            f"y (or auxiliary_target) gives {shown}={now!r}, but the "
-            f"{type(estimator).__name__} was fitted with {shown}={before!r}: "
+            f"y (or auxiliary_target) gives {name}={now!r}, but the "
+            f"{type(estimator).__name__} was fitted with {name}={before!r}: "
             f"{method} continues the fitted network, whose outputs cannot "
             "change. Pass targets of the same kind, or fit with "
             "warm_start=False to start over."

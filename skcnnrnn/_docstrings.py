@@ -152,7 +152,10 @@ default="float32"
         for equivalence tests; the mixed policies speed up training on GPUs.
 
     verbose : int, default=0
-        0 is silent, 1 shows Keras' progress bar, 2 one line per epoch.
+        0 is silent, 1 shows Keras' progress bar on a terminal or in a
+        notebook (one line per epoch when output goes to a file or a pipe,
+        where the bar's redrawing would be escape codes), 2 one line per
+        epoch.
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation

@@ -7,6 +7,7 @@ This is the one place that knows the input-shape rules shared by
 
 from contextlib import contextmanager
 from numbers import Integral
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -14,6 +15,56 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import _check_y, check_consistent_length, validate_data
 
 FLOAT_DTYPES = (np.float32, np.float64)
+# Pixel types kept as they are in memory and converted a batch at a time.
+_SMALL_INTS = (np.uint8, np.int8, np.uint16, np.int16)
+
+
+class RowSource(Protocol):
+    """What the estimators train and predict on: samples read by rows.
+
+    Training reads ``source[rows]`` one batch (or chunk of small batches) at
+    a time, ``rows`` a sorted int array, and converts only that batch to
+    floats, so a source is never held whole in memory. NumPy arrays and
+    memory maps are row sources, and so are the ``TiledImages`` of
+    ``PatchTiler(lazy=True)``. A new kind of input (a reader of image files,
+    say) becomes trainable by providing these, and ``values_checked = True``
+    when it validates its own values (finite numbers), which
+    :func:`check_rows` would otherwise read whole to check.
+    """
+
+    shape: tuple  # (n_samples, *sample_shape)
+    dtype: np.dtype
+    ndim: int
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, rows) -> np.ndarray: ...
+
+
+def check_rows(estimator, X, y="no_validation", *, reset, max_ndim, y_numeric):
+    """Validate ``X`` (and ``y``) for an estimator: the one adapter of inputs.
+
+    - a row source with ``values_checked`` (``TiledImages``): its shape only,
+      nothing read (:func:`check_tiled_input`);
+    - memory maps and small-integer images: validated, kept as they are
+      (converted to floats a batch at a time in training);
+    - anything else: validated and converted to float32 or float64.
+
+    ``y`` may have label or target columns (``multi_output``); ``y_numeric``
+    is scikit-learn's rule for regressors.
+    """
+    rules = {"reset": reset, "max_ndim": max_ndim, "multi_output": True}
+    if getattr(X, "values_checked", False):
+        return check_tiled_input(estimator, X, y, y_numeric=y_numeric, **rules)
+    dtype = None if _read_as_is(X) else FLOAT_DTYPES
+    return check_input(estimator, X, y, dtype=dtype, y_numeric=y_numeric, **rules)
+
+
+def _read_as_is(X):
+    """Memory maps of numbers (streamed) and small-integer images (pixels)."""
+    if isinstance(X, np.memmap) and X.dtype.kind in "biuf":
+        return True
+    return isinstance(X, np.ndarray) and X.dtype in _SMALL_INTS
 
 
 def as_positive_pair(value, name):
@@ -105,6 +156,7 @@ def check_input(
     require ``y``. ``multi_output`` and ``y_numeric`` are scikit-learn's rules
     for ``y``. Returns ``X``, or ``(X, y)`` when ``y`` is validated too.
     """
+    _check_one_size(X)
     shape = getattr(X, "shape", None)
     fitted = getattr(estimator, "input_shape_", None)
     # Flat rows after images (or images after rows) name the fitted shape;
@@ -138,6 +190,29 @@ def check_input(
     return checked
 
 
+def _check_one_size(X):
+    """Raise a ValueError naming two samples of different shapes in a list
+    (or object array) of arrays, where NumPy would say "inhomogeneous shape"."""
+    if isinstance(X, np.ndarray) and X.dtype != object:
+        return
+    if not isinstance(X, (list, tuple, np.ndarray)) or len(X) < 2:
+        return
+    shapes = [np.shape(sample) for sample in X]
+    first = shapes[0]
+    other = next((i for i, shape in enumerate(shapes) if shape != first), None)
+    if other is None:
+        return
+    sizes = [
+        "x".join(map(str, shape)) or "a scalar" for shape in (first, shapes[other])
+    ]
+    raise ValueError(
+        f"X holds samples of different shapes: {sizes[0]} (row 0) and "
+        f"{sizes[1]} (row {other}). Images must all have one size, and "
+        "sequences one length and frame size: resize the images to one size "
+        "first (e.g. with cv2.resize), or pad the sequences."
+    )
+
+
 def check_tiled_input(
     estimator,
     X,
@@ -148,7 +223,7 @@ def check_tiled_input(
     multi_output=False,
     y_numeric=False,
 ):
-    """``check_input`` for an array-like whose values were validated already.
+    """``check_input`` for a row source whose values were validated already.
 
     For :class:`~skcnnrnn.tiling.TiledImages`: the tiler validated the images,
     and reading the values here would tile them all. Only the shape (and

@@ -5,6 +5,7 @@ import os
 import tempfile
 import warnings
 
+from . import _version
 from .exceptions import InconsistentVersionWarning
 
 _VERSION_KEY = "_skcnnrnn_version"
@@ -18,20 +19,16 @@ class VersionedPickleMixin:
     """
 
     def __getstate__(self):
-        from . import __version__
-
-        return {**super().__getstate__(), _VERSION_KEY: __version__}
+        return {**super().__getstate__(), _VERSION_KEY: _version.__version__}
 
     def __setstate__(self, state):
-        from . import __version__
-
         state = dict(state)
         original = state.pop(_VERSION_KEY, "unknown")
-        if original != __version__:
+        if original != _version.__version__:
             warnings.warn(
                 InconsistentVersionWarning(
                     estimator_name=type(self).__name__,
-                    current_version=__version__,
+                    current_version=_version.__version__,
                     original_version=original,
                 ),
                 stacklevel=2,
@@ -45,15 +42,14 @@ def keras_bytes(model):
     Estimators store their network this way when pickled, and skops stores
     it as a file of its own: no Keras object is ever pickled.
     """
-    import keras
-
-    from ._runtime import quiet_tensorflow_start
+    from ._keras import keras
+    from ._workarounds import quiet_tensorflow_import
 
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.keras")
         # Keras' serialisation imports TensorFlow whenever it is installed,
         # also under JAX or torch (keras/saving/serialization_lib.py).
-        with quiet_tensorflow_start():
+        with quiet_tensorflow_import():
             keras.saving.save_model(model, path)
         with open(path, "rb") as file:
             return file.read()
@@ -61,9 +57,8 @@ def keras_bytes(model):
 
 def keras_model(data):
     """The model that ``keras_bytes`` stored (Keras' safe mode: no lambdas)."""
-    import keras
-
-    from ._optimizers import fuse_adam
+    from ._keras import keras
+    from ._workarounds import fuse_adam, project_gru_inputs
 
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.keras")
@@ -72,7 +67,7 @@ def keras_model(data):
         model = keras.saving.load_model(path)
     # A continued fit updates as the fit before pickling did.
     fuse_adam(model.optimizer)  # None if it was saved uncompiled
-    return model
+    return project_gru_inputs(model)
 
 
 def random_states(model):

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ._workarounds import keras_seed_kept, set_keras_seed, tensorflow_determinism
+
 # Seeding is process-global (Python, NumPy, TensorFlow, Keras): two seeded fits
 # in two threads must not interleave or neither would be reproducible.
 _LOCK = threading.RLock()
@@ -28,7 +30,8 @@ def keras_seed(seed):
 
     Sets the Python, NumPy and Keras seeds (and torch's, on torch) and puts
     back every one of them afterwards, so an unseeded fit that follows is
-    unseeded again. ``seed=None`` changes nothing.
+    unseeded again. ``seed=None`` changes nothing. Keras' own seed is put
+    back through private Keras state (workaround ``keras_seed_state``).
 
     Without a GPU, TensorFlow's global seed (``tf.random.set_seed``, which
     ``keras.utils.set_random_seed`` also sets) is left alone: Keras 3 layers
@@ -49,73 +52,28 @@ def keras_seed(seed):
     if seed is None:
         yield
         return
-    import keras
-    from keras.src.backend.common import global_state
+    from ._keras import backend
 
-    from ._runtime import on_tensorflow
-
-    keras_keys = ("global_random_seed", "global_seed_generator")
     with _LOCK:
         saved_python = random.getstate()
         saved_numpy = np.random.get_state()  # noqa: NPY002 (Keras seeds it)
-        saved_keras = {k: global_state.get_global_attribute(k) for k in keras_keys}
-        if on_tensorflow():
-            determinism = _tensorflow_seed(seed)
-        elif keras.backend.backend() == "torch":
+        if backend() == "tensorflow":
+            determinism = tensorflow_determinism(seed)
+        elif backend() == "torch":
             determinism = _torch_determinism()
         else:
             determinism = contextlib.nullcontext()
-        with determinism:
+        with keras_seed_kept(), determinism:
             try:
-                _set_seed(seed)
+                set_keras_seed(seed)
+                if backend() == "torch":
+                    import torch
+
+                    torch.manual_seed(seed)
                 yield
             finally:
-                for key, value in saved_keras.items():
-                    global_state.set_global_attribute(key, value)
                 np.random.set_state(saved_numpy)  # noqa: NPY002
                 random.setstate(saved_python)
-
-
-def _set_seed(seed):
-    """``keras.utils.set_random_seed`` without its ``tf.random.set_seed`` (see
-    :func:`keras_seed`), and without importing TensorFlow, which it does
-    whenever TensorFlow is installed, even under JAX or torch: the rest of
-    Keras 3.15's own steps."""
-    import keras
-    from keras.src.backend.common import global_state
-
-    global_state.set_global_attribute("global_random_seed", seed)
-    global_state.set_global_attribute("global_seed_generator", None)
-    random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002
-    if keras.backend.backend() == "torch":
-        import torch
-
-        torch.manual_seed(seed)
-
-
-@contextmanager
-def _tensorflow_seed(seed):
-    """Op determinism and TensorFlow's global seed in the block when a GPU is
-    visible (see :func:`keras_seed`): with op determinism on, TensorFlow's
-    unseeded random ops raise instead of running, so a network of the user's
-    own that calls ``tf.random`` needs the global seed there."""
-    import tensorflow as tf
-    from tensorflow.python.eager import context
-    from tensorflow.python.framework import config
-
-    was_deterministic = config.is_op_determinism_enabled()
-    turn_on = not was_deterministic and bool(tf.config.list_logical_devices("GPU"))
-    saved = context.global_seed()
-    if turn_on:
-        config.enable_op_determinism()
-        tf.random.set_seed(seed)
-    try:
-        yield
-    finally:
-        if turn_on:
-            config.disable_op_determinism()
-            tf.random.set_seed(saved)
 
 
 @contextmanager

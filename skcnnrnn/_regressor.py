@@ -116,7 +116,7 @@ class BaseNetworkRegressor(RegressorMixin, BaseNetwork):
             :meth:`fit`.
         """
         y_pred = self._outputs(X)["target"].astype(np.float64)
-        return y_pred.ravel() if self._y_1d else y_pred
+        return y_pred.ravel() if self._target_layout.y_1d else y_pred
 
     def score(
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None

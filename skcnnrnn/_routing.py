@@ -4,9 +4,9 @@
 Each is checked against what it is routed to when ``fit`` starts, before any
 data is touched, so that a misspelt or misplaced argument is a ``ValueError``
 naming it and its target rather than a Keras error deep inside training.
-scikeras' ``unflatten_params`` still builds optimizers and callbacks from them.
 """
 
+import difflib
 import inspect
 
 PREFIXES = ("optimizer", "fit", "callbacks", "network")
@@ -63,20 +63,55 @@ def routed(params, prefix):
     return {k[len(start) :]: v for k, v in params.items() if k.startswith(start)}
 
 
-def check_routed(params, *, optimizer, callbacks, network):
+def has_routed_prefix(name):
+    """Whether ``name`` is routed to one of the targets in ``PREFIXES``."""
+    return is_routed(name) and name.partition("__")[0] in PREFIXES
+
+
+def did_you_mean(name, known):
+    """`` Did you mean 'x'?`` for the known name nearest ``name``, or ``""``."""
+    nearest = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f" Did you mean {nearest[0]!r}?" if nearest else ""
+
+
+def unknown_parameter(name, estimator_name, known):
+    """The error for a parameter name that is neither the estimator's own nor
+    routed (the message scikit-learn's ``set_params`` gives, with a hint)."""
+    prefixes = [p + "__" for p in PREFIXES]
+    return ValueError(
+        f"Invalid parameter {name!r} for estimator {estimator_name}."
+        f"{_nearest_name(name, known)} Valid parameters are its own, "
+        f"{sorted(known)!r}, and routed ones starting with {', '.join(prefixes)}."
+    )
+
+
+# scikeras routes the network's arguments as model__*; here they are network__*.
+_SCIKERAS_PREFIXES = {"model": "network"}
+
+
+def _nearest_name(name, known):
+    if not is_routed(name):
+        return did_you_mean(name, known)
+    prefix, _, rest = name.partition("__")
+    nearest = _SCIKERAS_PREFIXES.get(prefix) or next(
+        iter(difflib.get_close_matches(prefix, PREFIXES, n=1, cutoff=0.6)), None
+    )
+    return f" Did you mean {nearest + '__' + rest!r}?" if nearest else ""
+
+
+def check_routed(params, *, optimizer, callbacks, network, estimator_name, own):
     """Raise a ValueError for any routed parameter its target does not take.
 
     ``params`` are the routed parameters of an estimator (its ``**kwargs``),
     which must have the form ``prefix__name``; ``optimizer`` its optimizer
     (name, class or instance), ``callbacks`` its callbacks and ``network`` the
-    network body function that ``network__*`` parameters go to.
+    network body function that ``network__*`` parameters go to. A name that
+    is not routed (given to ``__init__``, which may not raise) is an error
+    naming the nearest of the estimator's ``own`` parameter names.
     """
     for name in params:
-        if not is_routed(name) or name.partition("__")[0] not in PREFIXES:
-            raise ValueError(
-                f"Unknown parameter {name!r}: routed parameters start with one of "
-                f"{', '.join(p + '__' for p in PREFIXES)}."
-            )
+        if not has_routed_prefix(name):
+            raise unknown_parameter(name, estimator_name, own)
     _check_optimizer(routed(params, "optimizer"), optimizer)
     _check_fit(routed(params, "fit"))
     _check_callbacks(routed(params, "callbacks"), callbacks)
@@ -86,7 +121,7 @@ def check_routed(params, *, optimizer, callbacks, network):
 def optimizer_class(optimizer):
     """The Keras optimizer class of a name or class; None for an instance."""
     if isinstance(optimizer, str):
-        import keras
+        from ._keras import keras
 
         return type(keras.optimizers.get(optimizer))
     return optimizer if isinstance(optimizer, type) else None
@@ -124,10 +159,12 @@ def _check_optimizer(arguments, optimizer):
         )
     known = _optimizer_arguments(cls)
     for name in arguments:
-        if name.partition("__")[0] not in known:
+        argument = name.partition("__")[0]
+        if argument not in known:
             raise ValueError(
                 f"optimizer__{name} is not an argument of {cls.__name__}"
-                f"{_who_takes(name.partition('__')[0])}."
+                f"{_who_takes(argument)}."
+                + did_you_mean(f"optimizer__{argument}", _prefixed("optimizer", known))
             )
 
 
@@ -144,7 +181,7 @@ def _who_takes(name):
 
 def _check_fit(arguments):
     if arguments:
-        import keras
+        from ._keras import keras
 
         # None when keras.Model.fit is wrapped (takes **kwargs): not checked.
         known = accepted_parameters(keras.Model.fit)
@@ -160,7 +197,14 @@ def _check_arguments(prefix, arguments, known, target, owned):
                 f"it itself, from {owned[name]}."
             )
         if known is not None and name not in known:
-            raise ValueError(f"{prefix}__{name} is not an argument of {target}.")
+            raise ValueError(
+                f"{prefix}__{name} is not an argument of {target}."
+                + did_you_mean(f"{prefix}__{name}", _prefixed(prefix, known))
+            )
+
+
+def _prefixed(prefix, names):
+    return [f"{prefix}__{name}" for name in names]
 
 
 def _check_callbacks(arguments, callbacks):
@@ -188,6 +232,7 @@ def _check_callbacks(arguments, callbacks):
             if known is not None and argument not in known:
                 raise ValueError(
                     f"callbacks__{name} is not an argument of {item.__name__}."
+                    + did_you_mean(argument, known)
                 )
 
 
@@ -209,26 +254,22 @@ def build_optimizer(optimizer, learning_rate, arguments):
     """A new Keras optimizer: from a name or class with ``learning_rate`` and
     the routed ``arguments``, or a fresh copy of an instance (which holds
     per-model state, so each fit needs its own). A Keras Adam or AdamW gets
-    TensorFlow's fused update (``_optimizers.fuse_adam``)."""
-    from scikeras._utils import unflatten_params
-
-    from ._optimizers import fuse_adam
+    TensorFlow's fused update (``_workarounds.fuse_adam``)."""
+    from ._workarounds import fuse_adam
 
     cls = optimizer_class(optimizer)
     if cls is None:
         return fuse_adam(type(optimizer).from_config(optimizer.get_config()))
-    params = {"learning_rate": learning_rate, **arguments}
-    return fuse_adam(unflatten_params(items=cls, params=params))
+    return fuse_adam(instantiate(cls, {"learning_rate": learning_rate, **arguments}))
 
 
 def build_callbacks(callbacks, arguments):
     """The Keras callbacks of a fit, classes built with the routed ``arguments``."""
-    import keras
-    from scikeras._utils import unflatten_params
+    from ._keras import keras
 
     if callbacks is None:
         return []
-    built = unflatten_params(items=callbacks, params=arguments)
+    built = instantiate(callbacks, arguments)
     if isinstance(built, dict):
         built = list(built.values())
     elif isinstance(built, keras.callbacks.Callback):
@@ -240,3 +281,30 @@ def build_callbacks(callbacks, arguments):
                 f"classes, got {callback!r}."
             )
     return list(built)
+
+
+def instantiate(item, arguments, shared=None):
+    """``item`` with its classes called, the routed ``arguments`` as scikeras
+    routes them.
+
+    A class is called with the arguments without ``__`` (and ``shared``), an
+    argument whose value is itself a class built from the arguments routed to
+    it (``learning_rate__initial_learning_rate``); each item of a list, tuple
+    or dict gets the arguments routed to its index or key, and the plain ones.
+    Anything else is returned as it is.
+    """
+    plain = {k: v for k, v in arguments.items() if "__" not in k}
+    if isinstance(item, type):
+        kwargs = {**(shared or {}), **plain}
+        return item(
+            **{k: instantiate(v, routed(arguments, k)) for k, v in kwargs.items()}
+        )
+    if isinstance(item, dict):
+        return {
+            k: instantiate(v, routed(arguments, str(k)), plain) for k, v in item.items()
+        }
+    if isinstance(item, (list, tuple)):
+        return type(item)(
+            instantiate(v, routed(arguments, str(i)), plain) for i, v in enumerate(item)
+        )
+    return item

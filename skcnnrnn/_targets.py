@@ -8,7 +8,7 @@ and its loss, so training never asks how many outputs there are.
 """
 
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
@@ -17,7 +17,36 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight
 
+from ._continuing import same
 from .networks import Head
+
+
+@dataclass(frozen=True)
+class TargetLayout:
+    """What the outputs of a fitted network mean, as ``predict`` reads them.
+
+    An estimator stores it as ``_target_layout`` after ``fit``; a continued
+    fit (``warm_start``, ``partial_fit``) must produce the same layout.
+    """
+
+    output_names: tuple  # the heads of y, in column order ("target", ...)
+    n_outputs: int  # label columns (classifier) or target columns (regressor)
+    classes: object = None  # one array of labels, or one per label column
+    per_step: bool = False  # one label per step of a sequence
+    y_1d: bool = True  # a regressor's y was 1-D: predict returns 1-D
+    n_auxiliary_outputs: int = 0  # columns of the auxiliary target
+    auxiliary_1d: bool = False  # the auxiliary target was 1-D
+
+    def differences(self, other):
+        """``(name, mine, other's)`` of each field that differs: the kind of
+        target first, then how it is laid out, the classes last."""
+        names = ["n_outputs", "per_step", "n_auxiliary_outputs", "y_1d"]
+        names += ["auxiliary_1d", "output_names", "classes"]
+        return [
+            (name, getattr(self, name), getattr(other, name))
+            for name in names
+            if not same(getattr(self, name), getattr(other, name))
+        ]
 
 
 @dataclass
@@ -30,9 +59,9 @@ class Targets:
     losses: dict
     metrics: dict
     loss_weights: dict
+    layout: TargetLayout  # what the outputs mean, stored by the estimator
     standardise: tuple = ()  # names of heads whose values are standardised
     stratify: np.ndarray | None = None  # labels to stratify the validation by
-    fitted: dict = field(default_factory=dict)  # fitted attributes
 
     def take(self, rows):
         """These targets for ``rows`` of the samples only."""
@@ -125,13 +154,12 @@ def class_targets(y, weights, class_weight, *, steps=None, classes=None):
         metrics={n: ["accuracy"] for n in names},
         loss_weights=dict.fromkeys(names, 1.0),
         stratify=codes[0] if y.ndim == 1 else None,
-        fitted={
-            "classes_": classes[0] if y.ndim == 1 or per_step else classes,
-            "n_outputs_": 1 if y.ndim == 1 else y.shape[1],
-            "_output_names": names,
-            "_per_step": per_step,
-            "n_auxiliary_outputs_": 0,
-        },
+        layout=TargetLayout(
+            output_names=tuple(names),
+            n_outputs=1 if y.ndim == 1 else y.shape[1],
+            classes=classes[0] if y.ndim == 1 or per_step else classes,
+            per_step=per_step,
+        ),
     )
 
 
@@ -153,11 +181,7 @@ def regression_targets(y, weights):
         metrics={"target": []},
         loss_weights={"target": 1.0},
         standardise=("target",),
-        fitted={
-            "n_outputs_": values.shape[1],
-            "_y_1d": y.ndim == 1,
-            "_output_names": ["target"],
-        },
+        layout=TargetLayout(("target",), n_outputs=values.shape[1], y_1d=y.ndim == 1),
     )
 
 
@@ -172,11 +196,11 @@ def with_auxiliary(targets, auxiliary, weights, loss_weight):
         losses={**targets.losses, "auxiliary": "mean_squared_error"},
         loss_weights={**targets.loss_weights, "auxiliary": loss_weight},
         standardise=(*targets.standardise, "auxiliary"),
-        fitted={
-            **targets.fitted,
-            "n_auxiliary_outputs_": values.shape[1],
-            "_auxiliary_1d": auxiliary.ndim == 1,
-        },
+        layout=replace(
+            targets.layout,
+            n_auxiliary_outputs=values.shape[1],
+            auxiliary_1d=auxiliary.ndim == 1,
+        ),
     )
 
 

@@ -1,32 +1,32 @@
 """The training loop, apart from the estimator: batches, validation split,
 weights, input statistics, seeding, callbacks and early stopping.
 
-:func:`train` takes validated network inputs (an array, a memory map or
-tiles: anything indexable by rows), the :class:`~skcnnrnn._targets.Targets`
-of every head and a :class:`Plan` of the training settings, and returns the
-trained Keras model and its history. In-memory and streamed inputs take the
-same path: rows are read and converted to floats one batch at a time
-(``_batches.py``).
+:func:`train` takes validated network inputs (a row source,
+``_input.RowSource``: an array, a memory map or lazy tiles), the
+:class:`~skcnnrnn._targets.Targets` of every head and a :class:`Plan` of the
+training settings, and returns the trained Keras model and its history.
+In-memory and streamed inputs take the same path: rows are read and
+converted to floats one batch at a time (``_batches.py``). A transform of
+the training batches only (augmentation) belongs in ``Batches`` or, as Keras
+layers that act in training only, in ``networks.build_model``.
 """
 
 import contextlib
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.model_selection import train_test_split
 
 from ._batches import Batches, fit_input
+from ._keras import keras, on_tensorflow
 from ._random import keras_seed
-from ._runtime import (
+from ._workarounds import (
     new_models_tracing,
-    on_tensorflow,
-    quiet_tensorflow_start,
+    project_gru_inputs,
     releasing_training_graphs,
 )
 from .networks import build_model
-
-with quiet_tensorflow_start():
-    import keras
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def train(inputs, targets, plan, model=None, initial_epoch=0):
     targets.weights = {k: w / w[train_at].mean() for k, w in targets.weights.items()}
     continued = model
     with keras_seed(plan.seed):
-        batches = _batches(
+        batches = _training_batches(
             inputs, rows, targets, plan, train_at, valid_at, initial_epoch
         )
         if model is None:
@@ -87,7 +87,7 @@ def train(inputs, targets, plan, model=None, initial_epoch=0):
             if plan.distribution is None and on_tensorflow():
                 _build_training_state(model, batches[0][0])
         with _restored_on_error(continued):
-            history, best_epoch = _fit(model, *batches, plan, initial_epoch)
+            history, best_epoch = _keras_fit(model, *batches, plan, initial_epoch)
     return Trained(model, history, best_epoch)
 
 
@@ -114,7 +114,7 @@ def _new_model(inputs, rows, targets, train_at, plan):
             loss_weights=loss_weights,
             metrics=targets.metrics,
         )
-    return model
+    return project_gru_inputs(model)
 
 
 def _build_training_state(model, batch):
@@ -220,7 +220,7 @@ def _distribution_scope(distribution):
     return distribution.scope()
 
 
-def _batches(inputs, rows, targets, plan, train_at, valid_at, initial_epoch):
+def _training_batches(inputs, rows, targets, plan, train_at, valid_at, initial_epoch):
     """The training batches, and the validation batches (or None)."""
     weights = targets.weights
     if all(np.all(w == 1) for w in weights.values()):
@@ -250,7 +250,7 @@ def _batches(inputs, rows, targets, plan, train_at, valid_at, initial_epoch):
     return training, validation
 
 
-def _fit(model, training, validation, plan, initial_epoch):
+def _keras_fit(model, training, validation, plan, initial_epoch):
     """``model.fit`` with the plan's callbacks; the history and best epoch.
 
     A continued fit numbers its epochs on from ``initial_epoch``, so that
@@ -273,7 +273,7 @@ def _fit(model, training, validation, plan, initial_epoch):
         fit_kwargs = {
             "epochs": initial_epoch + plan.epochs,
             "initial_epoch": initial_epoch,
-            "verbose": plan.verbose,
+            "verbose": _keras_verbose(plan.verbose),
             "validation_data": validation_input,
             # Batches shuffles its rows, from its own generator; Keras' shuffling
             # of the batch order would draw from the global, shared random state.
@@ -301,6 +301,20 @@ def _fit(model, training, validation, plan, initial_epoch):
     if stopper is not None:
         best_epoch = int(stopper.best_epoch)  # the epoch it restored
     return history, best_epoch
+
+
+def _keras_verbose(verbose):
+    """Keras' ``verbose`` for ours: the progress bar (1) only on a terminal
+    or in a notebook, one line per epoch (2) in a log file or a pipe.
+
+    Keras' progress bar redraws its line with carriage returns and
+    backspaces wherever ``"posix" in sys.modules`` (keras/src/utils/
+    progbar.py), that is on every Linux and macOS, so a log file collected
+    them as escape codes.
+    """
+    isatty = getattr(sys.stdout, "isatty", None)
+    interactive = "ipykernel" in sys.modules or bool(isatty and isatty())
+    return 2 if verbose == 1 and not interactive else verbose
 
 
 # Keras prefixes the metrics of a multi-output network with the output's name.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,8 +46,7 @@ class TrainingHistoryDisplay:
 
     axes_ : ndarray of matplotlib Axes
         The Axes, one per metric, in the order of ``metrics`` (an array, so
-        named as scikit-learn's PartialDependenceDisplay names its own;
-        ``ax_`` is its deprecated former name).
+        named as scikit-learn's PartialDependenceDisplay names its own).
 
     figure_ : matplotlib Figure
         The figure holding the Axes.
@@ -153,17 +151,6 @@ class TrainingHistoryDisplay:
         self.axes_ = axes
         self.figure_ = axes[0].figure
         return self
-
-    @property
-    def ax_(self):
-        """Deprecated former name of ``axes_``."""
-        warnings.warn(
-            "TrainingHistoryDisplay.ax_ is renamed axes_ (an array of Axes, as "
-            "scikit-learn names one); ax_ will be removed in 0.2.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        return self.axes_
 
     @classmethod
     def from_estimator(

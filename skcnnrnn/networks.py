@@ -1,10 +1,9 @@
 """The seed article's networks as plain Keras functions (no scikit-learn here).
 
 A network is a body, ``body(inputs, **params) -> features`` (``cnn_body``,
-``cnn_gru_body`` or any function of that form), and heads: :func:`build_model`
-adds input normalisation and one output layer per head. :func:`build_cnn` and
-:func:`build_cnn_gru` are the seed's whole networks, e.g.
-``build_cnn((28, 28, 3), n_outputs=10, padding="valid")``.
+``cnn_gru_body`` or any such function), and heads: :func:`build_model` adds
+input normalisation and one output layer per head. :func:`build_cnn` and
+:func:`build_cnn_gru` are the seed's whole networks.
 """
 
 from functools import partial
@@ -12,12 +11,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._layers import UNROLL_STEPS, FoldSteps, Seeds, UnfoldSteps, UnrolledGRU
-from ._runtime import quiet_tensorflow_start
+from ._keras import keras
 
-with quiet_tensorflow_start():  # this may be the first import of TensorFlow
-    import keras
-    from keras import layers
+layers = keras.layers
+
+# Unrolled, a short GRU trains ~10% faster (4 steps); long ones trace slowly.
+UNROLL_STEPS = 8
 
 
 def cnn_body(
@@ -98,12 +97,10 @@ def cnn_gru_body(
     with one output per sequence reads the last step (the GRU's last state).
 
     The seed wraps each per-frame layer in ``TimeDistributed``; here the
-    frames are folded into the batch axis (``FoldSteps``) and the CNN
-    runs once on ``(batch * steps, h, w, c)``: the same layers and the same
-    function, without one call per step (1.5x faster training for 4 steps,
-    much more for long sequences). Sequences of up to ``UNROLL_STEPS`` steps
-    unroll the GRU (``UnrolledGRU``: Keras' GRU, with the inputs of all steps
-    projected in one matrix product).
+    frames are folded into the batch axis (``keras.ops.reshape``): the same
+    function, the CNN run once on ``(batch * steps, h, w, c)`` (1.5x faster
+    for 4 steps). Up to ``UNROLL_STEPS`` steps the GRU is unrolled. Only
+    Keras' own layers and ops: a saved network loads in plain Keras.
 
     Parameters
     ----------
@@ -131,23 +128,18 @@ def cnn_gru_body(
     """
     seeds = Seeds(seed)
     steps = inputs.shape[1]
-    x = _conv_blocks(
-        FoldSteps(dtype=dtype)(inputs),
-        filters,
-        kernel_size,
-        pool_size,
-        padding,
-        dtype,
-        seeds,
-    )
-    x = UnfoldSteps(steps, dtype=dtype)(x)
-    gru = UnrolledGRU if steps is not None and steps <= UNROLL_STEPS else layers.GRU
-    x = gru(
+    # keras.ops on symbolic tensors are nodes of the functional graph, saved
+    # and loaded by plain Keras (no custom layer to register).
+    frames = keras.ops.reshape(inputs, (-1, *inputs.shape[2:]))
+    x = _conv_blocks(frames, filters, kernel_size, pool_size, padding, dtype, seeds)
+    x = keras.ops.reshape(x, (-1, steps, int(np.prod(x.shape[1:]))))
+    x = layers.GRU(
         gru_units,
         kernel_initializer=seeds.glorot(),
         recurrent_initializer=seeds.orthogonal(),
         seed=seeds.next(),
         return_sequences=True,
+        unroll=steps is not None and steps <= UNROLL_STEPS,
         dtype=dtype,
     )(x)
     return layers.Dropout(dropout, seed=seeds.next(), dtype=dtype)(x)
@@ -165,9 +157,8 @@ class Head(NamedTuple):
     per_step : bool, default=False
         One output per step of a sequence rather than one per sample.
     mean, variance : array-like of shape (units,), default=None
-        When given, a fixed ``Normalization(invert=True)`` after the layer
-        maps its standardised output to the targets' scale, so a regression
-        head starts at the right mean and spread.
+        A fixed ``Normalization(invert=True)`` after the layer, mapping its
+        standardised output to the targets' scale (regression).
     """
 
     units: int
@@ -438,3 +429,22 @@ def _whole_network(input_shape, body, head, auxiliary_outputs, dtype, seed, **kw
     if auxiliary_outputs:
         return model
     return keras.Model(model.input, model.output["target"], name=model.name)
+
+
+class Seeds:
+    """Distinct seeds for the random layers of one network, or None each
+    (Keras' default draws from Python's global ``random``, shared by threads)."""
+
+    def __init__(self, seed):
+        self._rng = None if seed is None else np.random.default_rng(seed)
+
+    def next(self):
+        if self._rng is None:
+            return None
+        return int(self._rng.integers(1, 2**31 - 1))
+
+    def glorot(self):
+        return keras.initializers.GlorotUniform(seed=self.next())
+
+    def orthogonal(self):
+        return keras.initializers.Orthogonal(seed=self.next())

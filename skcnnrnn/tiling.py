@@ -318,6 +318,10 @@ class TiledImages:
     (2, 6, 28, 28, 3)
     """
 
+    # A row source (``_input.RowSource``) whose values the tiler validated:
+    # the estimators check its shape only, and read it a batch at a time.
+    values_checked = True
+
     def __init__(self, tiler, images):
         self._tiler = tiler
         self._images = images

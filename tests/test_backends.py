@@ -36,7 +36,6 @@ SUBSET = [
     "test_own_network.py::test_one_body_serves_per_step_labels_and_an_auxiliary_head",  # noqa: E501
     "test_incremental.py::test_unpickled_classifier_continues_as_the_original",
     "test_incremental.py::test_failed_partial_fit_puts_back_weights_and_optimizer",
-    "test_layers.py",
     "test_backends.py",
 ]
 

@@ -91,7 +91,8 @@ BAD_X = [
     ("objects", object_array, "float|dtype|number"),
     ("empty", lambda X: X[:0], "0 sample"),
     ("sparse", lambda X: sparse.csr_matrix(X.reshape(len(X), -1)), "[Ss]parse"),
-    ("ragged list", ragged, "inhomogeneous|same shape|sequence"),
+    ("ragged list", ragged, r"different shapes: \S+ \(row 0\) and \S+ \(row 1\)"),
+    ("ragged object array", lambda X: np.array(ragged(X), dtype=object), "row 1"),
 ]
 # Shapes that differ from the fitted one only at predict/transform time.
 OTHER_SHAPE = [

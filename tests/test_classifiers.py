@@ -533,6 +533,18 @@ def test_silent_by_default_one_line_per_epoch_with_verbose_2(capfd):
     ]
 
 
+def test_verbose_1_writes_lines_not_a_progress_bar_where_output_is_a_file(capfd):
+    # Keras' progress bar redraws itself with \r and \b on any POSIX system;
+    # in a log file (here pytest's captured output) they are escape codes.
+    X, y = small_images()
+    CNNClassifier(verbose=1, **FAST).fit(X, y)
+    out = capfd.readouterr().out
+    assert "\r" not in out and "\b" not in out and "\x1b" not in out
+    epochs = [line for line in out.splitlines() if line.startswith("Epoch ")]
+    assert epochs == ["Epoch 1/2", "Epoch 2/2"]
+    assert sum("loss:" in line for line in out.splitlines()) == 2  # one per epoch
+
+
 @pytest.mark.parametrize("Classifier", [CNNClassifier, CNNGRUSequenceClassifier])
 def test_seeded_fit_is_immune_to_other_threads_using_random(Classifier):
     # Keras draws default layer seeds from Python's global random; a Dask

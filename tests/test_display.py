@@ -103,10 +103,3 @@ def test_regressor_and_multitask_histories():
     display = TrainingHistoryDisplay.from_estimator(multitask)
     assert {"loss", "accuracy", "val_accuracy"} <= set(display.lines_)
     assert "val_auxiliary_loss" in multitask.history_
-
-
-def test_former_ax_name_warns_and_still_works(fitted):
-    display = TrainingHistoryDisplay.from_estimator(fitted)
-    with pytest.warns(FutureWarning, match="renamed axes_"):
-        axes = display.ax_
-    assert axes is display.axes_

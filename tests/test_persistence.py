@@ -1,6 +1,8 @@
 """Pickles record the skcnnrnn version and warn when another version loads them."""
 
 import pickle
+import subprocess
+import sys
 import warnings
 import zipfile
 
@@ -8,6 +10,7 @@ import keras
 import numpy as np
 import pytest
 import skops.io
+from _bodies import small_gru_body
 from sklearn.exceptions import InconsistentVersionWarning as SklearnVersionWarning
 from sklearn.pipeline import Pipeline
 
@@ -19,8 +22,6 @@ from skcnnrnn import (
     CNNRegressor,
     PatchTiler,
 )
-from skcnnrnn._base import BaseNetwork
-from skcnnrnn._persistence import VersionedPickleMixin
 from skcnnrnn.exceptions import InconsistentVersionWarning
 
 
@@ -53,7 +54,7 @@ def test_same_version_loads_silently(Estimator):
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_other_version_warns_and_still_loads(Estimator, monkeypatch):
     estimator, X = fitted(Estimator)
-    monkeypatch.setattr(skcnnrnn, "__version__", "0.0.1")
+    monkeypatch.setattr(skcnnrnn._version, "__version__", "0.0.1")
     data = pickle.dumps(estimator)
     monkeypatch.undo()
     with pytest.warns(InconsistentVersionWarning) as record:
@@ -82,7 +83,7 @@ def test_pickle_without_a_version_warns_as_unknown():
 
 def test_scikit_learn_filters_catch_the_warning(monkeypatch):
     tiler, _ = fitted(PatchTiler)
-    monkeypatch.setattr(skcnnrnn, "__version__", "0.0.1")
+    monkeypatch.setattr(skcnnrnn._version, "__version__", "0.0.1")
     data = pickle.dumps(tiler)
     monkeypatch.undo()
     with warnings.catch_warnings():
@@ -91,7 +92,7 @@ def test_scikit_learn_filters_catch_the_warning(monkeypatch):
             pickle.loads(data)
 
 
-# -- skops, MLflow and pickles from before the network was stored as .keras --
+# -- skops and MLflow --
 
 
 def fitted_pipeline():
@@ -138,22 +139,54 @@ def test_skops_stores_the_network_as_a_keras_file(tmp_path):
     )
 
 
-def test_pickles_holding_a_keras_model_still_load(monkeypatch):
-    # Before, pickles held model_ as a Keras object (scikeras pickles those) and
-    # routed parameters as attributes; both still load.
-    clf, X = fitted(CNNClassifier)
-    clf.set_params(optimizer__beta_1=0.8)
+# Run in a new process that imports keras and numpy only: skcnnrnn registers
+# nothing with Keras, so what loads there loads anywhere.
+_LOAD_IN_PLAIN_KERAS = """
+import sys
+import keras
+import numpy as np
+for path in sys.argv[1:]:
+    data = np.load(path + ".npz")
+    network = keras.saving.load_model(path)
+    out = network.predict_on_batch(data["x"])
+    out = out["target"] if isinstance(out, dict) else out
+    np.testing.assert_allclose(out, data["expected"], rtol=1e-5, atol=1e-6)
+    print(path, type(network).__name__)
+assert not any(name.startswith("skcnnrnn") for name in sys.modules)
+"""
 
-    def old_getstate(self):
-        state = VersionedPickleMixin.__getstate__(self)
-        return {**{k: v for k, v in state.items() if k != "_routed"}, **self._routed}
 
-    monkeypatch.setattr(BaseNetwork, "__getstate__", old_getstate)
-    data = pickle.dumps(clf)
-    monkeypatch.undo()
-    restored = pickle.loads(data)
-    assert restored.get_params()["optimizer__beta_1"] == 0.8
-    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+@pytest.mark.slow
+def test_saved_networks_load_in_a_process_that_imports_only_keras(tmp_path):
+    X = np.random.default_rng(0).normal(size=(12, 6, 6)).astype(np.float32)
+    sequences = X.reshape(12, 3, 2, 6)
+    y = np.arange(12) % 2
+    cases = {
+        "cnn": (CNNClassifier(epochs=1, random_state=0), X),
+        "cnn_gru": (CNNGRUSequenceClassifier(epochs=1, random_state=0), sequences),
+        "cnn_reg": (CNNRegressor(epochs=1, random_state=0), X),
+        "cnn_gru_reg": (CNNGRUSequenceRegressor(epochs=1, random_state=0), sequences),
+        "own_body": (
+            CNNGRUSequenceClassifier(network=small_gru_body, epochs=1, random_state=0),
+            sequences,
+        ),
+    }
+    paths = []
+    for name, (estimator, data) in cases.items():
+        estimator.fit(data, y)
+        network_input = estimator._network_input(data)
+        expected = estimator.model_.predict_on_batch(network_input)["target"]
+        path = str(tmp_path / f"{name}.keras")
+        estimator.model_.save(path)
+        np.savez(path + ".npz", x=network_input, expected=expected)
+        paths.append(path)
+    result = subprocess.run(
+        [sys.executable, "-c", _LOAD_IN_PLAIN_KERAS, *paths],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("Functional") == len(cases), result.stdout
 
 
 @pytest.mark.mlflow

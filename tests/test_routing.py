@@ -49,7 +49,10 @@ y = np.arange(6) % 2
             "network__depth is not an argument of the network small_conv_body",
         ),
         ({"network": small_conv_body, "network__seed": 2}, "random_state"),
-        ({"model__width": 2}, "Unknown parameter 'model__width'"),
+        (
+            {"optimizer__lerning_rate": 0.1},
+            "Did you mean 'optimizer__learning_rate'",
+        ),
     ],
 )
 def test_misrouted_parameter_is_an_error_before_anything_is_built(params, match):
@@ -83,7 +86,30 @@ def test_routed_parameters_reach_their_targets():
 
 
 def test_unknown_keyword_is_kept_as_given_and_an_error_at_fit():
-    regressor = CNNGRUSequenceRegressor(widht=3)  # construction never raises
-    assert regressor.get_params()["widht"] == 3
-    with pytest.raises(ValueError, match="Unknown parameter 'widht'"):
+    regressor = CNNGRUSequenceRegressor(epoch=3)  # construction never raises
+    assert regressor.get_params()["epoch"] == 3
+    with pytest.raises(ValueError, match="'epoch'.* Did you mean 'epochs'"):
         regressor.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "name, hint",
+    [
+        ("epoch", "Did you mean 'epochs'"),
+        ("model__width", "Did you mean 'network__width'"),
+        ("optimiser__momentum", "Did you mean 'optimizer__momentum'"),
+        ("n_iter_nochange", "Did you mean 'n_iter_no_change'"),
+    ],
+)
+def test_set_params_rejects_a_name_that_is_neither_own_nor_routed(name, hint):
+    clf = CNNClassifier(epochs=2)
+    with pytest.raises(ValueError, match=f"Invalid parameter '{name}'.*{hint}"):
+        clf.set_params(**{name: 1, "epochs": 5})
+    assert clf.get_params()["epochs"] == 2  # nothing set, as scikit-learn does
+    assert name not in clf.get_params()
+
+
+def test_set_params_routes_names_with_a_target_prefix():
+    clf = CNNClassifier().set_params(optimizer__momentum=0.9, epochs=3)
+    assert clf.get_params()["optimizer__momentum"] == 0.9
+    assert clf.epochs == 3

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from skcnnrnn import CNNClassifier, CNNGRUSequenceClassifier, CNNGRUSequenceRegressor
-from skcnnrnn._runtime import _filter_lines, threads_from_environment
+from skcnnrnn._stderr_filter import _filter_lines
+from skcnnrnn._workarounds import threads_from_environment
 
 
 def clean_environment(**variables):
@@ -240,8 +241,8 @@ def test_importing_the_estimators_prints_no_tensorflow_info_lines(statement):
 def test_a_crash_inside_the_quiet_start_still_shows_its_last_words():
     script = (
         "import os\n"
-        "from skcnnrnn._runtime import quiet_tensorflow_start\n"
-        "with quiet_tensorflow_start():\n"
+        "from skcnnrnn._stderr_filter import quiet_tensorflow_import\n"
+        "with quiet_tensorflow_import():\n"
         "    os.write(2, b'I0000 00:00:01.0 1 x.cc:1] an info record\\n')\n"
         "    os.write(2, b'F0000 00:00:01.1 1 y.cc:2] Check failed: last words\\n')\n"
         "    os.abort()\n"
@@ -331,3 +332,32 @@ def test_users_own_retracing_still_warns():
         logger.removeHandler(handler)
     assert ours == []
     assert any("retracing" in r.getMessage() for r in records)
+
+
+# -- the registry: each workaround names its issue, versions and off switch --
+
+
+def test_every_workaround_names_its_issue_and_verified_versions():
+    from skcnnrnn._workarounds import WORKAROUNDS
+
+    for name, workaround in WORKAROUNDS.items():
+        assert workaround.upstream, name
+        assert workaround.package in ("tensorflow", "keras"), name
+        assert all(v.count(".") == 1 for v in workaround.verified), name
+
+
+@pytest.mark.parametrize("setting", ["thread_caps,fused_adam", "all", " fused_adam "])
+def test_the_environment_switches_workarounds_off(setting, monkeypatch):
+    from skcnnrnn import _workarounds
+
+    assert _workarounds.active("fused_adam")  # on the verified versions
+    monkeypatch.setenv(_workarounds.DISABLE_VARIABLE, setting)
+    assert not _workarounds.active("fused_adam")
+    assert _workarounds.active("gradient_registry") == (setting != "all")
+
+
+def test_an_unverified_version_gets_no_workaround(monkeypatch):
+    from skcnnrnn import _workarounds
+
+    monkeypatch.setattr(_workarounds, "_minor_version", lambda package: "99.0")
+    assert not any(_workarounds.active(name) for name in _workarounds.WORKAROUNDS)

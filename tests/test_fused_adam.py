@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from skcnnrnn import CNNClassifier
-from skcnnrnn._optimizers import fuse_adam
+from skcnnrnn._workarounds import fuse_adam
 
 SHAPES = [(3, 4), (4,), (2, 2, 3)]
 
