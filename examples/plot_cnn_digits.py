@@ -27,7 +27,7 @@ X_train, X_test, y_train, y_test = train_test_split(
 clf = CNNClassifier(
     epochs=25, early_stopping=True, n_iter_no_change=3, random_state=0
 ).fit(X_train, y_train)
-print(f"trained {clf.n_iter_} epochs, kept epoch {clf.best_epoch_ + 1}")
+print(f"trained for {clf.n_iter_} epoch(s), kept epoch {clf.best_epoch_ + 1}")
 print(f"test accuracy: {clf.score(X_test, y_test):.3f}")
 
 # %%

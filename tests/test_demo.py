@@ -29,10 +29,12 @@ def test_module_help_explains_the_demo():
 
 def test_plot_writes_the_training_curves(tmp_path, capsys):
     path = tmp_path / "curves.png"
-    assert main(["demo", "--folds", "2", "--epochs", "2", "--plot", str(path)]) == 0
+    assert main(["demo", "--folds", "2", "--epochs", "1", "--plot", str(path)]) == 0
     with open(path, "rb") as handle:
         assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
-    assert f"written to {path}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"written to {path}" in out
+    assert "cross-validation, 1 epoch per fit" in out  # not "1 epochs"
 
 
 @pytest.mark.parametrize(
