@@ -67,9 +67,9 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
 
     The hooks below are what a subclass provides: the architecture mixins of
     ``_architectures.py`` the network and its input, the classifier and
-    regressor bases what ``y`` means. A train-only transform of the batches
-    belongs in ``_training.train`` (the ``Plan``), a new kind of ``X`` in
-    ``_input.py`` (``RowSource``), not here.
+    regressor bases what ``y`` means. A train-only transform (augmentation)
+    belongs in the ``Plan`` of ``_training.py`` and ``networks.build_model``,
+    a new kind of ``X`` in ``_input.py`` (``RowSource``), not here.
     """
 
     # -- declared by an architecture (``_architectures.py``) -----------------
@@ -150,7 +150,10 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         ----------
         **params : dict
             Estimator parameters, and routed parameters such as
-            ``optimizer__beta_1`` or ``network__width``.
+            ``optimizer__beta_1`` or ``network__width``. A name that is
+            neither (``epoch``) is a ``ValueError`` naming the nearest
+            parameter, and nothing is set; routed ones are checked against
+            their target when ``fit`` starts.
 
         Returns
         -------
