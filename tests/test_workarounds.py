@@ -207,25 +207,32 @@ def test_info_records_are_dropped_and_everything_else_kept():
     )
 
 
+def _python(script, **kwargs):
+    """Run ``script`` in a new Python, TF_CPP_MIN_LOG_LEVEL unset (as users
+    run it; the test session sets it)."""
+    environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        env=environ,
+        capture_output=True,
+        text=True,
+        **kwargs,
+    )
+
+
 # Every way in imports Keras through skcnnrnn._keras: the estimators, and the
 # network builders without scikit-learn.
 @pytest.mark.parametrize(
     "statement", ["from skcnnrnn import CNNClassifier", "import skcnnrnn.networks"]
 )
-def test_importing_the_estimators_prints_no_tensorflow_info_lines(statement):
-    environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"import sys; {statement}; print('after', file=sys.stderr)",
-        ],
-        env=environ,
+def test_importing_the_estimators_is_quiet_and_leaves_the_environment(statement):
+    result = _python(
+        f"import os, sys; {statement}; print('after', file=sys.stderr); "
+        "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))",
         check=True,
-        capture_output=True,
-        text=True,
     )
-    assert result.stderr == "after\n"
+    assert result.stderr == "after\n"  # no TensorFlow INFO lines
+    assert result.stdout.strip() == "None"  # the level was set for the import only
 
 
 def test_keras_imported_first_prints_what_the_docs_say_and_fit_adds_nothing():
@@ -242,15 +249,7 @@ def test_keras_imported_first_prints_what_the_docs_say_and_fit_adds_nothing():
         "X = np.random.default_rng(0).random((12, 3, 4, 4), dtype=np.float32)\n"
         "CNNGRUSequenceClassifier(epochs=1).fit(X, np.arange(12) % 2).predict(X)\n"
     )
-    environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        env=environ,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    before, _, after = result.stderr.partition("imported\n")
+    before, _, after = _python(script, check=True).stderr.partition("imported\n")
     startup = re.compile(r"^(I\d{4} |WARNING: All log messages before absl|To enable)")
     assert all(startup.match(line) for line in before.splitlines()), before
     assert NO_GPU_LINE.sub("", after) == ""
@@ -265,24 +264,10 @@ def test_a_crash_inside_the_quiet_start_still_shows_its_last_words():
         "    os.write(2, b'F0000 00:00:01.1 1 y.cc:2] Check failed: last words\\n')\n"
         "    os.abort()\n"
     )
-    environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    result = subprocess.run(
-        [sys.executable, "-c", script], env=environ, capture_output=True, text=True
-    )
+    result = _python(script)
     assert result.returncode != 0  # aborted
     assert "Check failed: last words" in result.stderr
     assert "an info record" not in result.stderr
-
-
-def test_quiet_start_leaves_the_environment_as_it_was():
-    environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    script = (
-        "import os, skcnnrnn.classifiers; print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script], env=environ, capture_output=True, text=True
-    )
-    assert result.stdout.strip() == "None"
 
 
 def _readme_first_block(smaller):
@@ -315,10 +300,7 @@ def test_readme_first_block_prints_nothing_on_stderr():
             '"clf__gru_units": [64, 128]}': '"clf__gru_units": [8]}, cv=2',
         }
     )
-    environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    result = subprocess.run(
-        [sys.executable, "-c", block], env=environ, capture_output=True, text=True
-    )
+    result = _python(block)
     assert result.returncode == 0, result.stderr
     assert NO_GPU_LINE.sub("", result.stderr) == ""
     float(result.stdout)  # the cross-validated score, and nothing else
