@@ -93,10 +93,8 @@ def _nearest_name(name, known):
     if not is_routed(name):
         return did_you_mean(name, known)
     prefix, _, rest = name.partition("__")
-    nearest = _SCIKERAS_PREFIXES.get(prefix) or next(
-        iter(difflib.get_close_matches(prefix, PREFIXES, n=1, cutoff=0.6)), None
-    )
-    return f" Did you mean {nearest + '__' + rest!r}?" if nearest else ""
+    prefix = _SCIKERAS_PREFIXES.get(prefix, prefix)
+    return did_you_mean(f"{prefix}__{rest}", _prefixed(PREFIXES, rest))
 
 
 def check_routed(params, *, optimizer, callbacks, network, estimator_name, own):
@@ -203,8 +201,11 @@ def _check_arguments(prefix, arguments, known, target, owned):
             )
 
 
-def _prefixed(prefix, names):
-    return [f"{prefix}__{name}" for name in names]
+def _prefixed(prefixes, names):
+    """``prefix__name`` for each prefix and name (a str is one of either)."""
+    prefixes = [prefixes] if isinstance(prefixes, str) else prefixes
+    names = [names] if isinstance(names, str) else names
+    return [f"{prefix}__{name}" for prefix in prefixes for name in names]
 
 
 def _check_callbacks(arguments, callbacks):
