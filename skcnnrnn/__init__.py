@@ -1,15 +1,16 @@
 """scikit-learn estimators for the CNN and CNN-GRU models of image patches.
 
-``PatchTiler`` needs only NumPy and OpenCV, and ``TrainingHistoryDisplay``
-imports matplotlib only when it plots; the Keras-based estimators are
-imported on first use, so ``from skcnnrnn import PatchTiler`` does not pay
-TensorFlow's start-up.
+``ImageReader`` and ``PatchTiler`` need only NumPy and OpenCV, and
+``TrainingHistoryDisplay`` imports matplotlib only when it plots; the
+Keras-based estimators are imported on first use, so ``from skcnnrnn import
+PatchTiler`` does not pay TensorFlow's start-up.
 """
 
 from importlib import import_module
 
 from ._version import __version__
 from .display import TrainingHistoryDisplay
+from .readers import ImageReader, ReadImages
 from .tiling import PatchTiler, TiledImages
 
 _LAZY = {
@@ -19,7 +20,15 @@ _LAZY = {
     "CNNGRUSequenceRegressor": "skcnnrnn.regressors",
 }
 
-__all__ = ["PatchTiler", "TiledImages", "TrainingHistoryDisplay", "__version__", *_LAZY]
+__all__ = [
+    "ImageReader",
+    "PatchTiler",
+    "ReadImages",
+    "TiledImages",
+    "TrainingHistoryDisplay",
+    "__version__",
+    *_LAZY,
+]
 
 
 def __getattr__(name):
