@@ -11,7 +11,8 @@ from importlib import import_module
 from ._version import __version__
 from .display import TrainingHistoryDisplay
 from .readers import ImageReader, ReadImages
-from .tiling import PatchTiler, TiledImages
+from .sequences import TiledImages
+from .tiling import PatchTiler
 
 _LAZY = {
     "CNNClassifier": "skcnnrnn.classifiers",

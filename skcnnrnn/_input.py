@@ -208,8 +208,9 @@ def _check_one_size(X):
     raise ValueError(
         f"X holds samples of different shapes: {sizes[0]} (row 0) and "
         f"{sizes[1]} (row {other}). Images must all have one size, and "
-        "sequences one length and frame size: resize the images to one size "
-        "first (e.g. with cv2.resize), or pad the sequences."
+        "sequences one length and frame size: pass size=(height, width) to "
+        "ImageReader, or grid=(rows, cols) to PatchTiler (patch sequences of "
+        "one length from images of any size), or pad the sequences."
     )
 
 

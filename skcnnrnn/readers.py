@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._input import as_positive_pair
 from ._persistence import VersionedPickleMixin
+from .sequences import LazyRows
 from .tiling import INTERPOLATIONS
 
 # OpenCV's flags per color mode; IMREAD_ANYDEPTH keeps 16-bit files 16-bit.
@@ -35,7 +36,9 @@ class ImageReader(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     is decoded with OpenCV (``cv2.imdecode``: PNG, JPEG, BMP, TIFF, WebP...)
     on a pool of threads, as OpenCV releases the GIL while decoding. The
     result is ``(n_images, height, width, channels)``, ready for
-    :class:`PatchTiler` or :class:`CNNClassifier`.
+    :class:`PatchTiler` or :class:`CNNClassifier`; files of different sizes
+    (``size=None``) give a 1-D object array of images, which
+    ``PatchTiler(grid=...)`` cuts into sequences of one length.
 
     Parameters
     ----------
@@ -48,7 +51,8 @@ class ImageReader(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         agree between files.
     size : int or tuple of (int, int), default=None
         Resize every image to ``(height, width)`` (an int: a square). None
-        keeps each file's size, which must then be the same for all files.
+        keeps each file's size: files of different sizes give an object
+        array of images (channels and depth must still agree).
     interpolation : str, default="area"
         OpenCV interpolation for ``size``, as in :class:`PatchTiler`.
     dtype : {"float32"}, default=None
@@ -151,14 +155,16 @@ class ImageReader(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         images : ndarray of shape (n_images, height, width, channels)
-            The images, or with ``lazy=True`` a :class:`ReadImages` of
-            that shape.
+            The images; a 1-D object array of ``(height, width, channels)``
+            images where files differ in size; with ``lazy=True`` a
+            :class:`ReadImages`.
         """
         check_is_fitted(self)
         paths = _as_paths(X)
         if self.lazy:
             return ReadImages(self, paths)
-        return _stack(self._read_all(paths, np.arange(len(paths))), paths)
+        images = self._read_all(paths, np.arange(len(paths)))
+        return _stack(images, paths, ragged=True)
 
     def _read_all(self, paths, rows):
         """The images of ``paths[rows]``, decoded on the thread pool."""
@@ -205,13 +211,15 @@ class ImageReader(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         return tags
 
 
-class ReadImages:
+class ReadImages(LazyRows):
     """Images read from files when their rows are read: ``ImageReader(lazy=True)``.
 
     A row source (``_input.RowSource``) for the estimators, which read it a
     batch at a time; ``np.asarray(images)`` reads every file. The shape is
-    the first file's (or ``size``); another file of another shape is a
-    ``ValueError`` naming it when it is read.
+    the first file's (or ``size``); another file of another size is a
+    ``ValueError`` naming it when it is read, except by
+    ``PatchTiler(grid=...)``, which reads images of any size
+    (:meth:`ragged_rows`).
 
     Parameters
     ----------
@@ -220,10 +228,6 @@ class ReadImages:
     paths : ndarray of str
         The files, one per row, checked to exist.
     """
-
-    # Read from files that the reader validates as it decodes: the
-    # estimators check its shape only.
-    values_checked = True
 
     def __init__(self, reader, paths):
         for row, path in enumerate(paths):
@@ -237,21 +241,16 @@ class ReadImages:
         self.dtype = first.dtype
         self.ndim = len(self.shape)
 
-    def __len__(self):
-        return self.shape[0]
-
-    def __getitem__(self, rows):
-        if isinstance(rows, (int, np.integer)):
-            return self[[rows]][0]
+    def _read(self, rows):
         rows = np.arange(len(self))[rows]
         return _stack(self._reader._read_all(self._paths, rows), self._paths, rows)
 
-    def __array__(self, dtype=None, copy=None):
-        images = self[:]
-        return images if dtype is None else images.astype(dtype, copy=False)
-
-    def __repr__(self):
-        return f"ReadImages(shape={self.shape}, dtype={self.dtype})"
+    def ragged_rows(self, rows):
+        """The images of ``rows``, as an object array where sizes differ
+        (what ``PatchTiler(grid=...)`` reads)."""
+        rows = np.arange(len(self))[rows]
+        images = self._reader._read_all(self._paths, rows)
+        return _stack(images, self._paths, rows, ragged=True)
 
 
 def _as_paths(X):
@@ -275,18 +274,26 @@ def _as_paths(X):
     return np.array([os.fspath(p) for p in paths], dtype=object)
 
 
-def _stack(images, paths, rows=None):
+def _stack(images, paths, rows=None, ragged=False):
     """Images of one shape and dtype as one array, or an error naming two
-    files that differ and what to set."""
+    files that differ and what to set. ``ragged``: images of different sizes
+    (one channel count and depth) as a 1-D object array."""
     rows = np.arange(len(images)) if rows is None else rows
     first = images[0]
     for row, image in zip(rows, images, strict=True):
-        if image.shape != first.shape:
+        if image.shape[2] != first.shape[2] or (
+            not ragged and image.shape != first.shape
+        ):
             raise ValueError(
                 f"Images of different sizes: {paths[rows[0]]!r} (X[{rows[0]}]) is "
                 f"{'x'.join(map(str, first.shape))} and {paths[row]!r} (X[{row}]) "
                 f"is {'x'.join(map(str, image.shape))}: pass size=(height, width) "
-                "to ImageReader to resize them all."
+                "to ImageReader to resize them all"
+                + (
+                    "."
+                    if image.shape[2] == first.shape[2]
+                    else ", and color='rgb' or 'grayscale' for one channel count."
+                )
             )
         if image.dtype != first.dtype:
             raise ValueError(
@@ -294,4 +301,8 @@ def _stack(images, paths, rows=None):
                 f"and {paths[row]!r} (X[{row}]) is {image.dtype}: pass "
                 "dtype='float32' to ImageReader to scale them all to [0, 1]."
             )
+    if any(image.shape != first.shape for image in images):
+        result = np.empty(len(images), dtype=object)
+        result[:] = images
+        return result
     return np.stack(images)

@@ -12,15 +12,18 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._images import check_grid, check_images, image_sizes
 from ._input import (
     as_images,
     as_positive_pair,
     as_shape,
     check_input,
+    check_tiled_input,
     unchanged_on_error,
 )
 from ._persistence import VersionedPickleMixin
 from ._resize import OPENCV_DTYPES, output_dtype, resize_patches, strided_patches
+from .sequences import TiledImages, read_rows
 
 INTERPOLATIONS = {  # "area": cv2.INTER_AREA, and so on
     name: getattr(cv2, f"INTER_{name.upper()}")
@@ -46,10 +49,20 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    patch_size : int or tuple of (int, int), default=(20, 20)
-        Height and width of a patch in input pixels. A patch larger than the
-        images is clipped to the image: an image smaller than ``patch_size``
-        becomes a single patch (then resized to ``output_size``).
+    patch_size : int or tuple of (int, int), default=None
+        Height and width of a patch in input pixels; None is ``(20, 20)``
+        unless ``grid`` is given (the two are exclusive). A patch larger than
+        the images is clipped to the image: an image smaller than
+        ``patch_size`` becomes a single patch (then resized to ``output_size``).
+
+    grid : int or tuple of (int, int), default=None
+        Cut every image into ``rows x cols`` equal patches whatever its size,
+        instead of patches of ``patch_size`` pixels: images of different
+        sizes (a list of them) give sequences of one length. A patch is
+        ``(height // rows, width // cols)`` pixels; the pixels left over at
+        the right and bottom are dropped, as with ``patch_size``. An image
+        with fewer pixel rows or columns than the grid is a ``ValueError``
+        naming it. Images of different sizes need ``output_size``.
 
     output_size : int, tuple of (int, int) or None, default=(28, 28)
         Height and width each patch is resized to. ``None`` keeps the (clipped)
@@ -93,10 +106,12 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     ----------
     input_shape_ : tuple of int
         Per-sample shape of ``X`` seen in :meth:`fit`; :meth:`transform`
-        requires the same.
+        requires the same. With ``grid``, ``(None, None, channels)``: any
+        size, the channels seen in fit.
 
     n_features_in_ : int
-        ``X.shape[1]`` seen in :meth:`fit`.
+        ``X.shape[1]`` seen in :meth:`fit` (not set for a list of images of
+        different sizes).
 
     n_patches_ : int
         Number of patches per image, ``n_rows_ * n_cols_``.
@@ -107,8 +122,9 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     n_cols_ : int
         Number of patch columns per image.
 
-    patch_size_ : tuple of (int, int)
-        Patch size actually used, after clipping to the image.
+    patch_size_ : tuple of (int, int) or None
+        Patch size actually used, after clipping to the image; None with
+        ``grid`` (each image's own).
 
     stride_ : tuple of (int, int)
         Step between neighbouring patches, ``patch_size`` where ``stride`` is
@@ -126,8 +142,10 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     Notes
     -----
     Input may be images ``(n, H, W, C)``, grayscale images ``(n, H, W)`` or flat
-    rows ``(n, F)``. Pixels at the right and bottom border that do not fill a
-    whole patch are dropped, as in the seed article.
+    rows ``(n, F)``; with ``grid``, also a list (or object array) of images
+    ``(H, W[, C])`` of different sizes, with one number of channels. Pixels
+    at the right and bottom border that do not fill a whole patch are
+    dropped, as in the seed article.
 
     The patches agree with the seed's per-patch ``cv2.resize`` loop within
     float rounding (1e-5 of the largest value) for float images and within
@@ -148,10 +166,17 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     dtype('uint8')
     >>> tiler.set_params(dtype="float32").fit_transform(images).dtype
     dtype('float32')
+
+    Images of different sizes, each cut into a 2 x 3 grid:
+
+    >>> photos = [np.zeros((40, 60, 3), np.uint8), np.zeros((90, 120, 3), np.uint8)]
+    >>> PatchTiler(grid=(2, 3), output_size=16).fit_transform(photos).shape
+    (2, 6, 16, 16, 3)
     """
 
     _parameter_constraints: dict = {
-        "patch_size": _PAIR,
+        "patch_size": [*_PAIR, None],
+        "grid": [*_PAIR, None],
         "output_size": [*_PAIR, None],
         "stride": [*_PAIR, None],
         "interpolation": [StrOptions(set(INTERPOLATIONS))],
@@ -162,7 +187,8 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        patch_size=(20, 20),
+        patch_size=None,
+        grid=None,
         output_size=(28, 28),
         stride=None,
         interpolation="area",
@@ -171,6 +197,7 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         dtype=None,
     ):
         self.patch_size = patch_size
+        self.grid = grid
         self.output_size = output_size
         self.stride = stride
         self.interpolation = interpolation
@@ -196,18 +223,22 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         self : PatchTiler
             The fitted transformer.
         """
-        patch_size = as_positive_pair(self.patch_size, "patch_size")
-        stride = as_positive_pair(
-            patch_size if self.stride is None else self.stride, "stride"
-        )
         output_size = (
             None
             if self.output_size is None
             else as_positive_pair(self.output_size, "output_size")
         )
         image_shape = as_shape(self.image_shape, "image_shape")
+        if self.grid is not None:
+            return _fit_grid(self, X, as_positive_pair(self.grid, "grid"), output_size)
+        patch_size = as_positive_pair(
+            (20, 20) if self.patch_size is None else self.patch_size, "patch_size"
+        )
+        stride = as_positive_pair(
+            patch_size if self.stride is None else self.stride, "stride"
+        )
         with unchanged_on_error(self):
-            X = check_input(self, X, reset=True, dtype="numeric", max_ndim=4)
+            X = _check(self, X, reset=True)
             _, height, width, channels = as_images(X, image_shape).shape
         # A patch larger than the image is clipped to it (documented rule).
         self.patch_size_ = (min(patch_size[0], height), min(patch_size[1], width))
@@ -260,27 +291,20 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
             ``lazy=True``, a :class:`TiledImages` of that shape.
         """
         check_is_fitted(self)
-        X = check_input(self, X, reset=False, dtype="numeric", max_ndim=4)
-        images = as_images(X, as_shape(self.image_shape, "image_shape"))
+        if self.grid is not None:
+            images = check_images(self, X, self.image_shape, reset=False)
+            for row, size in image_sizes(images).items():
+                check_grid(size, (self.n_rows_, self.n_cols_), row)
+        else:
+            X = _check(self, X, reset=False)
+            images = as_images(X, as_shape(self.image_shape, "image_shape"))
         if self.lazy:
             return TiledImages(copy.copy(self), images)
-        return self._tile(images)
+        return self._tile(read_rows(images, slice(None)))
 
     def _tile(self, images):
-        """Patches of validated images ``(n, H, W, C)``."""
-        out_dtype = output_dtype(images.dtype, self.dtype)
-        if images.dtype not in OPENCV_DTYPES:
-            images = images.astype(np.float32)
-        windows = strided_patches(
-            images, self.patch_size_, (self.n_rows_, self.n_cols_), self.stride_
-        )
-        size = self.output_shape_[1:3]
-        if size == self.patch_size_:
-            patches = windows.astype(out_dtype)
-        else:
-            interpolation = INTERPOLATIONS[self.interpolation]
-            patches = resize_patches(windows, size, interpolation, out_dtype)
-        return patches.reshape(len(images), *self.output_shape_)
+        """Patches of validated images (``(n, H, W, C)`` or an object array)."""
+        return _tile(self, images)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -288,63 +312,73 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         return tags
 
 
-class TiledImages:
-    """Patch sequences of images, tiled only when rows are read.
+def _check(tiler, X, *, reset):
+    """Validated images; a row source that checks its own values (the
+    files of ``ImageReader(lazy=True)``) is kept unread, its shape checked."""
+    if getattr(X, "values_checked", False):
+        return check_tiled_input(tiler, X, reset=reset, max_ndim=4)
+    return check_input(tiler, X, reset=reset, dtype="numeric", max_ndim=4)
 
-    What :meth:`PatchTiler.transform` returns with ``lazy=True``. It behaves
-    like the array ``PatchTiler().transform(images)`` would be for the
-    classifiers and NumPy: it has ``shape``, ``dtype``, ``ndim`` and ``len``;
-    ``tiles[rows]`` (an int, slice or index array) tiles those images and
-    returns an ndarray; ``np.asarray(tiles)`` tiles all of them. The images
-    are kept as given (a memory map stays on disk) and the tiler is copied,
-    so refitting it later changes nothing here.
 
-    Parameters
-    ----------
-    tiler : PatchTiler
-        A fitted tiler, which tiles the rows that are read.
-    images : array-like of shape (n_samples, height, width[, channels])
-        The validated images, kept as they are.
+def _tile(tiler, images):
+    """Patches of validated images: ``(n, H, W, C)``, or with ``grid`` an
+    object array of images of different sizes, one OpenCV pass per size."""
+    first = images[0] if images.dtype == object else images
+    out_dtype = output_dtype(first.dtype, tiler.dtype)
+    if images.dtype != object:
+        return _tile_one_size(tiler, images, out_dtype, 0)
+    patches = np.empty((len(images), *tiler.output_shape_), dtype=out_dtype)
+    shapes = np.array([image.shape for image in images])
+    _, group_of = np.unique(shapes, axis=0, return_inverse=True)
+    for group in np.unique(group_of):
+        rows = np.flatnonzero(group_of == group)
+        stacked = np.stack(list(images[rows]))
+        patches[rows] = _tile_one_size(tiler, stacked, out_dtype, rows[0])
+    return patches
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skcnnrnn import PatchTiler
-    >>> images = np.zeros((100, 40, 60, 3), dtype=np.uint8)
-    >>> tiles = PatchTiler(lazy=True).fit_transform(images)
-    >>> tiles.shape
-    (100, 6, 28, 28, 3)
-    >>> tiles[:2].shape
-    (2, 6, 28, 28, 3)
-    """
 
-    # A row source (``_input.RowSource``) whose values the tiler validated:
-    # the estimators check its shape only, and read it a batch at a time.
-    values_checked = True
+def _tile_one_size(tiler, images, out_dtype, first_row):
+    if images.dtype not in OPENCV_DTYPES:
+        images = images.astype(np.float32)
+    grid = (tiler.n_rows_, tiler.n_cols_)
+    patch = tiler.patch_size_
+    if patch is None:  # grid: this size's own patches
+        check_grid(images.shape[1:], grid, first_row)  # files read lazily
+        patch = (images.shape[1] // grid[0], images.shape[2] // grid[1])
+    windows = strided_patches(images, patch, grid, tiler.stride_ or patch)
+    size = tiler.output_shape_[1:3]
+    if size == patch:
+        patches = windows.astype(out_dtype)
+    else:
+        interpolation = INTERPOLATIONS[tiler.interpolation]
+        patches = resize_patches(windows, size, interpolation, out_dtype)
+    return patches.reshape(len(images), *tiler.output_shape_)
 
-    def __init__(self, tiler, images):
-        self._tiler = tiler
-        self._images = images
-        self.shape = (len(images), *tiler.output_shape_)
-        self.dtype = output_dtype(images.dtype, tiler.dtype)
-        self.ndim = len(self.shape)
 
-    def __len__(self):
-        return self.shape[0]
-
-    def __getitem__(self, rows):
-        if isinstance(rows, (int, np.integer)):
-            return self._tiler._tile(self._images[[rows]])[0]
-        if isinstance(rows, tuple):
-            raise TypeError(
-                "TiledImages are indexed by rows only (an int, slice or index "
-                "array); use np.asarray(tiles) for other indexing."
+def _fit_grid(tiler, X, grid, output_size):
+    """``fit`` with ``grid``: images of any size, one number of patches."""
+    for name in ("patch_size", "stride"):
+        if getattr(tiler, name) is not None:
+            raise ValueError(
+                f"grid and {name} are exclusive: grid={tiler.grid!r} sets the "
+                f"patches, so {name} must be None (got {getattr(tiler, name)!r})."
             )
-        return self._tiler._tile(self._images[rows])
-
-    def __array__(self, dtype=None, copy=None):
-        tiles = self[:]
-        return tiles if dtype is None else tiles.astype(dtype, copy=False)
-
-    def __repr__(self):
-        return f"TiledImages(shape={self.shape}, dtype={self.dtype})"
+    with unchanged_on_error(tiler):
+        images = check_images(tiler, X, tiler.image_shape, reset=True)
+        sizes = image_sizes(images)
+        for row, size in sizes.items():
+            check_grid(size, grid, row)
+        if output_size is None and len(sizes) > 1:
+            raise ValueError(
+                "grid with images of different sizes needs output_size: the "
+                "patches of each size are resized to it."
+            )
+    size = next(iter(sizes.values()))
+    tiler.patch_size_ = None
+    tiler.stride_ = None
+    tiler.n_rows_, tiler.n_cols_ = grid
+    tiler.n_patches_ = grid[0] * grid[1]
+    if output_size is None:
+        output_size = (size[0] // grid[0], size[1] // grid[1])
+    tiler.output_shape_ = (tiler.n_patches_, *output_size, size[2])
+    return tiler

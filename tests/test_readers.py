@@ -126,12 +126,28 @@ def test_bad_file_is_a_value_error_naming_file_and_row(files, tmp_path, make, ma
     assert "bad.jpg" in str(info.value)
 
 
-def test_different_sizes_ask_for_size(files, tmp_path):
+def test_different_sizes_give_an_object_array_or_ask_for_size(files, tmp_path):
     paths, _ = files
     other = tmp_path / "big.png"
     cv2.imwrite(str(other), _picture(5, shape=(20, 16, 3)))
+    paths = [*paths, str(other)]
+
+    images = ImageReader().fit_transform(paths)
+    assert images.dtype == object and images.shape == (5,)
+    assert images[4].shape == (20, 16, 3) and images[0].shape != (20, 16, 3)
+    lazy = ImageReader(lazy=True).fit_transform(paths)
+    assert lazy.ragged_rows([0, 4])[1].shape == (20, 16, 3)
+    # What an estimator reads must have one size: the error says what to set.
     with pytest.raises(ValueError, match=r"different sizes.*X\[4\].*size=\(height"):
-        ImageReader().fit_transform([*paths, str(other)])
+        lazy[[0, 4]]
+
+
+def test_different_channel_counts_are_an_error_naming_the_files(tmp_path):
+    paths = [str(tmp_path / "gray.png"), str(tmp_path / "color.png")]
+    cv2.imwrite(paths[0], _picture(1, shape=(8, 8)))
+    cv2.imwrite(paths[1], _picture(2, shape=(9, 8, 3)))
+    with pytest.raises(ValueError, match=r"color.png.*X\[1\].*color='rgb'"):
+        ImageReader(color="unchanged").fit_transform(paths)
 
 
 @pytest.mark.parametrize(

@@ -364,3 +364,90 @@ def test_set_output_takes_default_and_says_why_not_pandas():
     pipe = Pipeline([("tile", PatchTiler())])
     with pytest.raises(ValueError, match="'pandas'.*DataFrame cannot hold.*'default'"):
         pipe.set_output(transform="pandas")
+
+
+# -- grid: a fixed number of patches from images of any size -------------------
+
+
+def _photo_crops(sizes):
+    """Crops of a real photograph at the given (height, width) sizes."""
+    photo = load_sample_images().images[0]
+    return [np.ascontiguousarray(photo[:h, :w]) for h, w in sizes]
+
+
+@pytest.mark.parametrize("interpolation", ["area", "linear"])
+def test_grid_cuts_each_image_into_equal_patches_of_its_own_size(interpolation):
+    images = _photo_crops([(40, 60), (91, 122), (33, 47)])
+    grid, out = (3, 4), (12, 12)
+    tiles = PatchTiler(grid=grid, output_size=out, interpolation=interpolation)
+    patches = tiles.fit_transform(images)
+
+    assert patches.shape == (3, 12, 12, 12, 3) and patches.dtype == np.uint8
+    for image, got in zip(images, patches):
+        patch = (image.shape[0] // grid[0], image.shape[1] // grid[1])
+        expected = reference_tiles(image[None], patch, out, patch, interpolation)
+        np.testing.assert_allclose(got, expected[0], atol=1)
+
+
+def test_grid_rows_do_not_depend_on_the_other_images():
+    images = _photo_crops([(40, 60), (91, 122), (40, 60), (64, 64)])
+    tiler = PatchTiler(grid=(2, 2), output_size=8, dtype="float32").fit(images)
+
+    together = tiler.transform(images)
+    for row, image in enumerate(images):
+        np.testing.assert_array_equal(together[row], tiler.transform([image])[0])
+
+
+def test_grid_on_one_size_equals_patch_size_and_keeps_any_size_at_transform():
+    images = np.stack(_photo_crops([(40, 60)] * 2))
+    by_grid = PatchTiler(grid=(2, 3), output_size=None).fit(images)
+    by_size = PatchTiler(patch_size=20, output_size=None).fit(images)
+
+    np.testing.assert_array_equal(by_grid.transform(images), by_size.transform(images))
+    assert by_grid.input_shape_ == (None, None, 3)
+    assert by_grid.transform(_photo_crops([(80, 90)])).shape == (1, 6, 20, 20, 3)
+
+
+def test_grid_reads_grayscale_and_mixed_depths_as_one_array():
+    gray = np.full((30, 20), 7, dtype=np.uint8)  # (h, w): one channel
+    deep = np.full((50, 40, 1), 1000, dtype=np.uint16)
+    patches = PatchTiler(grid=2, output_size=5).fit_transform([gray, deep])
+
+    assert patches.shape == (2, 4, 5, 5, 1) and patches.dtype == np.uint16
+    assert (patches[0] == 7).all() and (patches[1] == 1000).all()
+
+
+def test_lazy_grid_tiles_equal_eager_tiles():
+    images = _photo_crops([(40, 60), (91, 122), (33, 47)])
+    eager = PatchTiler(grid=(2, 2), output_size=10).fit_transform(images)
+    lazy = PatchTiler(grid=(2, 2), output_size=10, lazy=True).fit_transform(images)
+
+    assert lazy.shape == eager.shape
+    np.testing.assert_array_equal(lazy[[2, 0]], eager[[2, 0]])
+    np.testing.assert_array_equal(np.asarray(lazy), eager)
+
+
+@pytest.mark.parametrize(
+    ("params", "images", "match"),
+    [
+        ({"grid": (8, 2), "output_size": 4}, [(40, 60), (6, 30)], r"X\[1\]"),
+        ({"grid": 2, "patch_size": 10}, [(40, 60)], "grid and patch_size"),
+        ({"grid": 2, "stride": 10}, [(40, 60)], "grid and stride"),
+        ({"grid": 2, "output_size": None}, [(40, 60), (30, 30)], "output_size"),
+        ({}, [(40, 60), (30, 30)], r"grid=\(rows, cols\) to PatchTiler"),
+        ({"grid": (0, 2)}, [(40, 60)], "grid"),
+    ],
+)
+def test_grid_errors_name_the_image_or_parameter(params, images, match):
+    tiler = PatchTiler(**params)
+    with pytest.raises(ValueError, match=match):
+        tiler.fit(_photo_crops(images))
+    assert not hasattr(tiler, "n_patches_")
+
+
+def test_grid_transform_checks_the_images_channels_and_size():
+    tiler = PatchTiler(grid=(4, 4), output_size=4).fit(_photo_crops([(40, 60)]))
+    with pytest.raises(ValueError, match="1 channel.*fitted on images of 3"):
+        tiler.transform([np.zeros((40, 60), dtype=np.uint8)])
+    with pytest.raises(ValueError, match=r"larger than the 3x60 image X\[1\]"):
+        tiler.transform(_photo_crops([(40, 60), (3, 60)]))
