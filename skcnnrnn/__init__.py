@@ -1,6 +1,6 @@
 """scikit-learn estimators for the CNN and CNN-GRU models of image patches.
 
-``ImageReader`` and ``PatchTiler`` need only NumPy and OpenCV, and
+``ImageReader``, ``VideoReader`` and ``PatchTiler`` need only NumPy and OpenCV, and
 ``TrainingHistoryDisplay`` imports matplotlib only when it plots; the
 Keras-based estimators are imported on first use, so ``from skcnnrnn import
 PatchTiler`` does not pay TensorFlow's start-up.
@@ -13,6 +13,7 @@ from .display import TrainingHistoryDisplay
 from .readers import ImageReader, ReadImages
 from .sequences import TiledImages
 from .tiling import PatchTiler
+from .video import ReadVideos, VideoReader
 
 _LAZY = {
     "CNNClassifier": "skcnnrnn.classifiers",
@@ -25,8 +26,10 @@ __all__ = [
     "ImageReader",
     "PatchTiler",
     "ReadImages",
+    "ReadVideos",
     "TiledImages",
     "TrainingHistoryDisplay",
+    "VideoReader",
     "__version__",
     *_LAZY,
 ]

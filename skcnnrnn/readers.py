@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from numbers import Integral
 
 import cv2
@@ -140,7 +141,7 @@ class ImageReader(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         """
         if self.size is not None:
             as_positive_pair(self.size, "size")
-        _as_paths(X)
+        as_paths(X)
         self.n_features_in_ = 1
         return self
 
@@ -160,7 +161,7 @@ class ImageReader(VersionedPickleMixin, TransformerMixin, BaseEstimator):
             :class:`ReadImages`.
         """
         check_is_fitted(self)
-        paths = _as_paths(X)
+        paths = as_paths(X)
         if self.lazy:
             return ReadImages(self, paths)
         images = self._read_all(paths, np.arange(len(paths)))
@@ -168,11 +169,7 @@ class ImageReader(VersionedPickleMixin, TransformerMixin, BaseEstimator):
 
     def _read_all(self, paths, rows):
         """The images of ``paths[rows]``, decoded on the thread pool."""
-        threads = min(effective_n_jobs(self.n_jobs), len(rows))
-        if threads <= 1:
-            return [self._read(paths, row) for row in rows]
-        with ThreadPoolExecutor(threads) as pool:
-            return list(pool.map(lambda row: self._read(paths, row), rows))
+        return in_threads(partial(self._read, paths), rows, self.n_jobs)
 
     def _read(self, paths, row):
         """One file as an (h, w, c) image, or a ValueError naming it."""
@@ -187,21 +184,7 @@ class ImageReader(VersionedPickleMixin, TransformerMixin, BaseEstimator):
                 f"X[{row}], {path!r}, is not an image OpenCV can decode (empty, "
                 "corrupt, or a format this OpenCV build does not read)."
             )
-        if image.ndim == 2:
-            image = image[:, :, np.newaxis]
-        if self.color == "rgb":
-            image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        if self.size is not None:
-            height, width = as_positive_pair(self.size, "size")
-            interpolation = INTERPOLATIONS[self.interpolation]
-            image = cv2.resize(image, (width, height), interpolation=interpolation)
-            image = image.reshape(height, width, -1)
-        if self.dtype == "float32":
-            depth = image.dtype
-            image = image.astype(np.float32)
-            if depth.kind in "ui":  # to [0, 1] by the file's depth
-                image /= np.float32(np.iinfo(depth).max)
-        return image
+        return prepared(image, self)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -227,6 +210,22 @@ class ReadImages(LazyRows):
         A fitted reader.
     paths : ndarray of str
         The files, one per row, checked to exist.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import cv2
+    >>> import numpy as np
+    >>> from skcnnrnn import ImageReader
+    >>> folder = tempfile.mkdtemp()
+    >>> paths = [os.path.join(folder, f"{i}.png") for i in range(100)]
+    >>> for path in paths:
+    ...     _ = cv2.imwrite(path, np.zeros((20, 30, 3), dtype=np.uint8))
+    >>> images = ImageReader(lazy=True).fit_transform(paths)
+    >>> images
+    ReadImages(shape=(100, 20, 30, 3), dtype=uint8)
+    >>> images[:2].shape
+    (2, 20, 30, 3)
     """
 
     def __init__(self, reader, paths):
@@ -253,7 +252,37 @@ class ReadImages(LazyRows):
         return _stack(images, self._paths, rows, ragged=True)
 
 
-def _as_paths(X):
+def prepared(image, reader):
+    """A decoded (BGR) image or frame as ``reader`` (an ImageReader or
+    VideoReader) gives it: ``(h, w, c)`` in its color, size and dtype."""
+    if image.ndim == 2:
+        image = image[:, :, np.newaxis]
+    if reader.color == "rgb" and image.shape[2] == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    if reader.size is not None:
+        height, width = as_positive_pair(reader.size, "size")
+        interpolation = INTERPOLATIONS[reader.interpolation]
+        image = cv2.resize(image, (width, height), interpolation=interpolation)
+        image = image.reshape(height, width, -1)
+    if reader.dtype == "float32":
+        depth = image.dtype
+        image = image.astype(np.float32)
+        if depth.kind in "ui":  # to [0, 1] by the file's depth
+            image /= np.float32(np.iinfo(depth).max)
+    return image
+
+
+def in_threads(read, rows, n_jobs):
+    """``[read(row) for row in rows]`` on ``n_jobs`` threads (joblib's rule):
+    OpenCV releases the GIL while it decodes."""
+    threads = min(effective_n_jobs(n_jobs), len(rows))
+    if threads <= 1:
+        return [read(row) for row in rows]
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(read, rows))
+
+
+def as_paths(X):
     """``X`` as a 1-D object array of path strings, or an error naming a row."""
     paths = np.asarray(X, dtype=object)
     if paths.ndim == 2 and paths.shape[1] == 1:

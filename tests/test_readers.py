@@ -7,20 +7,10 @@ import warnings
 import cv2
 import numpy as np
 import pytest
+from _checks import API_CHECKS
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
-from sklearn.utils.estimator_checks import (
-    check_do_not_raise_errors_in_init_or_set_params,
-    check_estimator_cloneable,
-    check_estimator_repr,
-    check_estimator_tags_renamed,
-    check_get_params_invariance,
-    check_no_attributes_set_in_init,
-    check_parameters_default_constructible,
-    check_set_params,
-    check_valid_tag_types,
-)
 
 from skcnnrnn import CNNGRUSequenceClassifier, ImageReader, PatchTiler
 
@@ -226,23 +216,6 @@ def test_pickles_and_clones(files):
         again = pickle.loads(pickle.dumps(reader))
     np.testing.assert_array_equal(again.transform(paths), reader.transform(paths))
     assert clone(reader).get_params() == reader.get_params()
-
-
-# scikit-learn's check_estimator feeds numeric arrays, which are not paths:
-# with input_tags.two_d_array=False it yields no check at all. These are its
-# checks that need no data (parameters, cloning, repr, tags); every check on
-# data is one of the tests above, on real files.
-API_CHECKS = [
-    check_no_attributes_set_in_init,
-    check_parameters_default_constructible,
-    check_get_params_invariance,
-    check_set_params,
-    check_do_not_raise_errors_in_init_or_set_params,
-    check_estimator_cloneable,
-    check_estimator_repr,
-    check_estimator_tags_renamed,
-    check_valid_tag_types,
-]
 
 
 @pytest.mark.parametrize("check", API_CHECKS, ids=lambda c: c.__name__)

@@ -383,7 +383,7 @@ def test_grid_cuts_each_image_into_equal_patches_of_its_own_size(interpolation):
     patches = tiles.fit_transform(images)
 
     assert patches.shape == (3, 12, 12, 12, 3) and patches.dtype == np.uint8
-    for image, got in zip(images, patches):
+    for image, got in zip(images, patches, strict=True):
         patch = (image.shape[0] // grid[0], image.shape[1] // grid[1])
         expected = reference_tiles(image[None], patch, out, patch, interpolation)
         np.testing.assert_allclose(got, expected[0], atol=1)
