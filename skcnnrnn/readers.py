@@ -6,6 +6,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from numbers import Integral
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -20,6 +21,9 @@ from ._persistence import VersionedPickleMixin
 from .sequences import LazyRows
 from .tiling import INTERPOLATIONS
 
+if TYPE_CHECKING:  # typing.Self is Python 3.11+
+    from typing import Self
+
 # OpenCV's flags per color mode; IMREAD_ANYDEPTH keeps 16-bit files 16-bit.
 _FLAGS = {
     "rgb": cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH,
@@ -29,7 +33,68 @@ _FLAGS = {
 }
 
 
-class ImageReader(VersionedPickleMixin, TransformerMixin, BaseEstimator):
+class FileReader(VersionedPickleMixin, TransformerMixin, BaseEstimator):
+    """What the file readers share: paths in (checked at fit, read by
+    ``transform``), files decoded on ``n_jobs`` threads, ``lazy`` row sources.
+
+    A subclass provides ``_read(paths, row)`` (one file), ``_stacked(items,
+    paths)`` (the result) and ``_lazy(paths)`` (the row source).
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: ArrayLike, y: object = None) -> Self:
+        """Check the parameters and the paths; nothing is read.
+
+        Parameters
+        ----------
+        X : array-like of str or os.PathLike
+            Paths of files, one per row.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The reader.
+        """
+        if self.size is not None:
+            as_positive_pair(self.size, "size")
+        as_paths(X)
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X: ArrayLike) -> np.ndarray:
+        """Read the files.
+
+        Parameters
+        ----------
+        X : array-like of str or os.PathLike
+            Paths of files, one per row.
+
+        Returns
+        -------
+        read : ndarray
+            What the files hold, or with ``lazy=True`` a row source.
+        """
+        check_is_fitted(self)
+        paths = as_paths(X)
+        if self.lazy:
+            return self._lazy(paths)
+        return self._stacked(self._read_all(paths, np.arange(len(paths))), paths)
+
+    def _read_all(self, paths, rows):
+        """The files of ``paths[rows]``, decoded on the thread pool."""
+        return in_threads(partial(self._read, paths), rows, self.n_jobs)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # paths, not numbers
+        tags.input_tags.one_d_array = True
+        tags.input_tags.string = True
+        return tags
+
+
+class ImageReader(FileReader):
     """Read image files into an array of images with OpenCV.
 
     ``X`` holds file paths, one image per row: a 1-D array-like of ``str`` or
@@ -123,28 +188,6 @@ class ImageReader(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.lazy = lazy
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: ArrayLike, y: object = None) -> ImageReader:
-        """Check the parameters and the paths; nothing is read.
-
-        Parameters
-        ----------
-        X : array-like of str or os.PathLike
-            Paths of image files, one per row.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : ImageReader
-            The reader.
-        """
-        if self.size is not None:
-            as_positive_pair(self.size, "size")
-        as_paths(X)
-        self.n_features_in_ = 1
-        return self
-
     def transform(self, X: ArrayLike) -> np.ndarray:
         """Read the images.
 
@@ -160,16 +203,13 @@ class ImageReader(VersionedPickleMixin, TransformerMixin, BaseEstimator):
             images where files differ in size; with ``lazy=True`` a
             :class:`ReadImages`.
         """
-        check_is_fitted(self)
-        paths = as_paths(X)
-        if self.lazy:
-            return ReadImages(self, paths)
-        images = self._read_all(paths, np.arange(len(paths)))
+        return super().transform(X)
+
+    def _stacked(self, images, paths):
         return _stack(images, paths, ragged=True)
 
-    def _read_all(self, paths, rows):
-        """The images of ``paths[rows]``, decoded on the thread pool."""
-        return in_threads(partial(self._read, paths), rows, self.n_jobs)
+    def _lazy(self, paths):
+        return ReadImages(self, paths)
 
     def _read(self, paths, row):
         """One file as an (h, w, c) image, or a ValueError naming it."""
@@ -185,13 +225,6 @@ class ImageReader(VersionedPickleMixin, TransformerMixin, BaseEstimator):
                 "corrupt, or a format this OpenCV build does not read)."
             )
         return prepared(image, self)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False  # paths, not numbers
-        tags.input_tags.one_d_array = True
-        tags.input_tags.string = True
-        return tags
 
 
 class ReadImages(LazyRows):

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from functools import partial
 from numbers import Integral
 
 import cv2
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from ._input import as_positive_pair
-from ._persistence import VersionedPickleMixin
-from .readers import as_paths, in_threads, prepared
+from .readers import FileReader, prepared
 from .sequences import LazyRows
 from .tiling import INTERPOLATIONS
 
 
-class VideoReader(VersionedPickleMixin, TransformerMixin, BaseEstimator):
+class VideoReader(FileReader):
     """Read video files into sequences of ``n_frames`` frames with OpenCV.
 
     ``X`` holds file paths, one clip per row (as for :class:`ImageReader`).
@@ -120,28 +115,6 @@ class VideoReader(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.lazy = lazy
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: ArrayLike, y: object = None) -> VideoReader:
-        """Check the parameters and the paths; nothing is read.
-
-        Parameters
-        ----------
-        X : array-like of str or os.PathLike
-            Paths of video files, one per row.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : VideoReader
-            The reader.
-        """
-        if self.size is not None:
-            as_positive_pair(self.size, "size")
-        as_paths(X)
-        self.n_features_in_ = 1
-        return self
-
     def transform(self, X: ArrayLike) -> np.ndarray:
         """Read ``n_frames`` frames of every clip.
 
@@ -155,14 +128,13 @@ class VideoReader(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         clips : ndarray of shape (n_videos, n_frames, height, width, channels)
             The frames, or with ``lazy=True`` a row source of that shape.
         """
-        check_is_fitted(self)
-        paths = as_paths(X)
-        if self.lazy:
-            return ReadVideos(self, paths)
-        return _stack(self._read_all(paths, np.arange(len(paths))), paths)
+        return super().transform(X)
 
-    def _read_all(self, paths, rows):
-        return in_threads(partial(self._read, paths), rows, self.n_jobs)
+    def _stacked(self, clips, paths):
+        return _stack(clips, paths)
+
+    def _lazy(self, paths):
+        return ReadVideos(self, paths)
 
     def _read(self, paths, row):
         """One clip as ``(n_frames, h, w, c)``, or a ValueError naming it."""
@@ -190,13 +162,6 @@ class VideoReader(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         if self.color == "grayscale":
             frames = [cv2.cvtColor(f, cv2.COLOR_BGR2GRAY) for f in frames]
         return np.stack([prepared(frame, self) for frame in frames])
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False  # paths, not numbers
-        tags.input_tags.one_d_array = True
-        tags.input_tags.string = True
-        return tags
 
 
 class ReadVideos(LazyRows):
