@@ -8,6 +8,7 @@ network's input.
 
 from numbers import Integral, Real
 
+import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._input import (
@@ -18,6 +19,7 @@ from ._input import (
     as_shape,
 )
 from .networks import cnn_body, cnn_gru_body
+from .sequences import MaskedSteps
 
 _CONV_CONSTRAINTS = {
     "filters": [tuple, list, Interval(Integral, 1, None, closed="left")],
@@ -81,7 +83,13 @@ class CNNGRUNetworkMixin:
         return {**_conv_params(self), "gru_units": self.gru_units}
 
     def _network_input(self, X):
-        return as_sequences(X, as_shape(self.frame_shape, "frame_shape"))
+        sequences = as_sequences(X, as_shape(self.frame_shape, "frame_shape"))
+        if getattr(X, "lengths", None) is None:
+            return sequences
+        # Padded sequences of different lengths: NaN frames mark the padding
+        # for the network's mask (networks.build_model(masked=True)).
+        dtype = np.float64 if self.dtype == "float64" else np.float32
+        return MaskedSteps(X, self.input_shape_[0], dtype)
 
     def _steps(self, inputs):
         return inputs.shape[1]  # a 2-D y with one column per step labels steps

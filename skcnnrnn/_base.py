@@ -48,6 +48,7 @@ from ._random import seed_from
 from ._targets import TargetLayout, Targets, sample_weights
 from ._training import Plan, train
 from ._workarounds import new_models_tracing
+from .sequences import fill_padded_steps, padded_labels
 
 DTYPE_POLICIES = {"float32", "float64", "mixed_float16", "mixed_bfloat16"}
 # Inputs up to this many values are predicted in one call; larger inputs in
@@ -219,10 +220,16 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         if continued:
             check_same_network(self)
         with unchanged_on_error(self):
-            X, y = self._check_input(X, y, reset=not continued)
+            X, y = self._check_input(X, padded_labels(X, y), reset=not continued)
             inputs = self._network_input(X)
+            lengths = getattr(inputs, "lengths", None)
+            if lengths is not None:  # padded steps: any label, no weight
+                _check_takes_mask(self.network, self._network_function())
+                y = fill_padded_steps(y, lengths, inputs.shape[1])
             weights = sample_weights(sample_weight, len(y))
             targets = self._encode_target(y, weights, inputs, **target_args)
+            if lengths is not None:
+                targets = targets.without_padding(lengths)
             if continued:
                 check_same_targets(self, targets.layout, partial)
                 set_learning_rate(self.model_, self.optimizer, self.learning_rate)
@@ -235,6 +242,8 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             )
             self._target_layout = targets.layout
             self._store_layout(targets.layout)
+            if self._sequence and not continued:
+                self.variable_length_ = lengths is not None
             self.model_ = trained.model
             self.history_ = (
                 joined(self.history_, self.n_iter_, trained.history)
@@ -275,7 +284,9 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             epochs=self.epochs,
             batch_size=self.batch_size,
             shuffle=self.shuffle,
-            validation_fraction=self._validation_fraction(),
+            validation_fraction=_validation_fraction(
+                self.validation_split, self.early_stopping
+            ),
             early_stopping=self.early_stopping,
             n_iter_no_change=self.n_iter_no_change,
             tol=self.tol,
@@ -304,17 +315,6 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             if name in accepted:
                 kwargs[name] = value
         return partial(network, **kwargs)
-
-    def _validation_fraction(self):
-        """The fraction held out for validation, checked against early_stopping."""
-        if self.validation_split is None:
-            return 0.1 if self.early_stopping else 0.0
-        if self.early_stopping and self.validation_split == 0:
-            raise ValueError(
-                "early_stopping=True needs validation data, but validation_split "
-                "is 0. Set validation_split above 0, or to None (holds out 0.1)."
-            )
-        return self.validation_split
 
     def _check_input(self, X, y="no_validation", *, reset):
         """Validate ``X`` (and ``y``) as a row source (``_input.check_rows``)."""
@@ -360,3 +360,28 @@ def _replicas(model):
     """Replicas the network was built for: ``tf.distribute`` (TensorFlow only)."""
     strategy = getattr(model, "distribute_strategy", None)
     return 1 if strategy is None else strategy.num_replicas_in_sync
+
+
+def _validation_fraction(validation_split, early_stopping):
+    """The fraction held out for validation, checked against early_stopping."""
+    if validation_split is None:
+        return 0.1 if early_stopping else 0.0
+    if early_stopping and validation_split == 0:
+        raise ValueError(
+            "early_stopping=True needs validation data, but validation_split "
+            "is 0. Set validation_split above 0, or to None (holds out 0.1)."
+        )
+    return validation_split
+
+
+def _check_takes_mask(network, function):
+    """Sequences of different lengths need a body that takes ``mask=``."""
+    accepted = _routing.accepted_parameters(function)
+    if accepted is not None and "mask" not in accepted:
+        raise ValueError(
+            f"network={getattr(network, '__name__', network)!r} takes no mask= "
+            "argument, which sequences of different lengths (padded, from "
+            "images of different sizes) need: add mask=None to its parameters "
+            "and pass it to its recurrent layer, layer(x, mask=mask), or give "
+            "the images one size."
+        )

@@ -11,7 +11,7 @@ from sklearn.utils import check_array
 from ._input import as_images, as_shape
 
 
-def _differ_in_shape(X):
+def differ_in_shape(X):
     """Whether ``X`` is a list (or object array) of arrays of different shapes."""
     if isinstance(X, np.ndarray) and X.dtype != object:
         return False
@@ -32,7 +32,7 @@ def check_images(estimator, X, image_shape, *, reset):
     """
     if getattr(X, "values_checked", False):
         images = X
-    elif _differ_in_shape(X):
+    elif differ_in_shape(X):
         images = _image_list(X)
     else:
         X = check_array(X, allow_nd=True, dtype="numeric", ensure_all_finite=True)

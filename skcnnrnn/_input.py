@@ -281,11 +281,14 @@ def _check_shape(estimator, X, *, reset, max_ndim):
     if reset:
         estimator.input_shape_ = tuple(X.shape[1:])
     else:
-        _check_sample_shape(estimator, X.shape)
+        _check_sample_shape(estimator, X.shape, getattr(X, "lengths", None))
 
 
-def _check_sample_shape(estimator, shape):
+def _check_sample_shape(estimator, shape, lengths=None):
     expected = estimator.input_shape_
+    if lengths is not None and tuple(shape[2:]) == expected[1:]:
+        _check_lengths(estimator, shape[1], lengths)
+        return
     if tuple(shape[1:]) != expected:
         raise ValueError(
             f"X has per-sample shape {tuple(shape[1:])}, but "
@@ -297,6 +300,29 @@ def _check_sample_shape(estimator, shape):
                 if np.prod(shape[1:]) == np.prod(expected)
                 else "."
             )
+        )
+
+
+def _check_lengths(estimator, steps, lengths):
+    """Padded sequences (with ``lengths``) for an estimator fitted on
+    ``input_shape_[0]`` steps: padded ones (``variable_length_``) up to that
+    many, others exactly that many."""
+    fitted = estimator.input_shape_[0]
+    name = type(estimator).__name__
+    if getattr(estimator, "variable_length_", False):
+        if steps > fitted:
+            raise ValueError(
+                f"X holds sequences of up to {steps} steps, but {name} was "
+                f"fitted on sequences of at most {fitted}: a network reads the "
+                "steps it was fitted on. Fit on the longest sequences too (the "
+                "largest images), or give the images one size."
+            )
+    elif steps != fitted or np.any(lengths != fitted):
+        raise ValueError(
+            f"X holds padded sequences of different lengths, but {name} was "
+            f"fitted on sequences of {fitted} steps, all of one length: fit it "
+            "on sequences of different lengths (its network then masks the "
+            "padding), or give the images one size."
         )
 
 

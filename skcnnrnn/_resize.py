@@ -13,6 +13,11 @@ MAX_CHANNELS = 128
 # Images resized per OpenCV call (whole, or their patches stacked): about this
 # many bytes, so what one call writes is still in cache when copied into place.
 _CHUNK_BYTES = 1 << 20
+# PatchTiler's and the readers' interpolation names: "area" is cv2.INTER_AREA...
+INTERPOLATIONS = {
+    name: getattr(cv2, f"INTER_{name.upper()}")
+    for name in "nearest linear cubic area lanczos4 linear_exact nearest_exact".split()
+}
 # Dtypes cv2.resize handles natively; others are resized as float32.
 OPENCV_DTYPES = (np.uint8, np.uint16, np.int16, np.float32, np.float64)
 

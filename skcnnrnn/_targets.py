@@ -72,6 +72,18 @@ class Targets:
             stratify=None if self.stratify is None else self.stratify[rows],
         )
 
+    def without_padding(self, lengths):
+        """These targets with no weight at the padded steps of per-step heads
+        (sequences of different ``lengths``, padded at the end)."""
+        weights = dict(self.weights)
+        for name, head in self.heads.items():
+            if head.per_step:
+                steps = self.values[name].shape[1]
+                real = np.arange(steps) < lengths[:, np.newaxis]
+                w = weights[name]
+                weights[name] = (w if w.ndim == 2 else w[:, np.newaxis]) * real
+        return replace(self, weights=weights)
+
     def standardised(self, train):
         """Heads and loss weights with regression statistics of ``train``.
 

@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._keras import keras
+from ._seeds import Seeds
 
 layers = keras.layers
 
@@ -88,6 +89,7 @@ def cnn_gru_body(
     padding="same",
     dtype="float32",
     seed=None,
+    mask=None,
 ):
     """The CNN-GRU of the seed article (section 3.5), without its output layer.
 
@@ -120,6 +122,10 @@ def cnn_gru_body(
         As for :func:`cnn_body`.
     seed : int, default=None
         As for :func:`cnn_body`.
+    mask : keras.KerasTensor of shape (batch, steps), default=None
+        Which steps hold frames (True) and which are padding, for sequences
+        of different lengths padded at the end: the GRU skips the padding,
+        and keeps the last real step's output over it.
 
     Returns
     -------
@@ -141,7 +147,7 @@ def cnn_gru_body(
         return_sequences=True,
         unroll=steps is not None and steps <= UNROLL_STEPS,
         dtype=dtype,
-    )(x)
+    )(x, mask=mask)
     return layers.Dropout(dropout, seed=seeds.next(), dtype=dtype)(x)
 
 
@@ -179,6 +185,7 @@ def build_model(
     dtype="float32",
     seed=None,
     name=None,
+    masked=False,
 ):
     """Normalise the input, run ``body`` and put ``heads`` on its features.
 
@@ -205,6 +212,10 @@ def build_model(
         Seeds the heads' initializers.
     name : str, default=None
         Name of the model.
+    masked : bool, default=False
+        Sequences of different lengths, padded at the end with NaN frames:
+        the padding is set to zeros and ``body`` is called with ``mask=``,
+        True for the real steps (:func:`cnn_gru_body` takes it).
 
     Returns
     -------
@@ -212,7 +223,11 @@ def build_model(
         The uncompiled network, whose outputs are a dict keyed like ``heads``.
     """
     inputs = keras.Input(shape=tuple(input_shape))
-    features = body(_normalize(inputs, input_mean, input_variance, dtype))
+    x, kwargs = inputs, {}
+    if masked:  # ops on symbolic tensors: a saved network loads in plain Keras
+        x = keras.ops.where(keras.ops.isnan(inputs), 0.0, inputs)
+        kwargs["mask"] = keras.ops.logical_not(keras.ops.isnan(inputs[:, :, 0, 0, 0]))
+    features = body(_normalize(x, input_mean, input_variance, dtype), **kwargs)
     if not isinstance(features, keras.KerasTensor):
         raise TypeError(
             f"The network body must return a Keras tensor, got {type(features)!r}."
@@ -429,22 +444,3 @@ def _whole_network(input_shape, body, head, auxiliary_outputs, dtype, seed, **kw
     if auxiliary_outputs:
         return model
     return keras.Model(model.input, model.output["target"], name=model.name)
-
-
-class Seeds:
-    """Distinct seeds for the random layers of one network, or None each
-    (Keras' default draws from Python's global ``random``, shared by threads)."""
-
-    def __init__(self, seed):
-        self._rng = None if seed is None else np.random.default_rng(seed)
-
-    def next(self):
-        if self._rng is None:
-            return None
-        return int(self._rng.integers(1, 2**31 - 1))
-
-    def glorot(self):
-        return keras.initializers.GlorotUniform(seed=self.next())
-
-    def orthogonal(self):
-        return keras.initializers.Orthogonal(seed=self.next())

@@ -18,8 +18,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._input import as_positive_pair
 from ._persistence import VersionedPickleMixin
+from ._resize import INTERPOLATIONS
 from .sequences import LazyRows
-from .tiling import INTERPOLATIONS
 
 if TYPE_CHECKING:  # typing.Self is Python 3.11+
     from typing import Self

@@ -5,14 +5,13 @@ from __future__ import annotations
 import copy
 from numbers import Integral
 
-import cv2
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._images import check_grid, check_images, image_sizes
+from ._images import check_grid, check_images, differ_in_shape, image_sizes
 from ._input import (
     as_images,
     as_positive_pair,
@@ -22,13 +21,10 @@ from ._input import (
     unchanged_on_error,
 )
 from ._persistence import VersionedPickleMixin
-from ._resize import OPENCV_DTYPES, output_dtype, resize_patches, strided_patches
-from .sequences import TiledImages, read_rows
+from ._resize import INTERPOLATIONS
+from ._tiles import fit_any_size, fit_grid, lengths, tile
+from .sequences import PaddedSequences, TiledImages, read_rows
 
-INTERPOLATIONS = {  # "area": cv2.INTER_AREA, and so on
-    name: getattr(cv2, f"INTER_{name.upper()}")
-    for name in "nearest linear cubic area lanczos4 linear_exact nearest_exact".split()
-}
 _PAIR = [tuple, list, Interval(Integral, 1, None, closed="left")]
 
 
@@ -230,13 +226,15 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         )
         image_shape = as_shape(self.image_shape, "image_shape")
         if self.grid is not None:
-            return _fit_grid(self, X, as_positive_pair(self.grid, "grid"), output_size)
+            return fit_grid(self, X, as_positive_pair(self.grid, "grid"), output_size)
         patch_size = as_positive_pair(
             (20, 20) if self.patch_size is None else self.patch_size, "patch_size"
         )
         stride = as_positive_pair(
             patch_size if self.stride is None else self.stride, "stride"
         )
+        if differ_in_shape(X):
+            return fit_any_size(self, X, patch_size, stride, output_size)
         with unchanged_on_error(self):
             X = _check(self, X, reset=True)
             _, height, width, channels = as_images(X, image_shape).shape
@@ -291,20 +289,24 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
             ``lazy=True``, a :class:`TiledImages` of that shape.
         """
         check_is_fitted(self)
-        if self.grid is not None:
+        if self.n_patches_ is None or self.patch_size_ is None:  # any size
             images = check_images(self, X, self.image_shape, reset=False)
-            for row, size in image_sizes(images).items():
-                check_grid(size, (self.n_rows_, self.n_cols_), row)
+            if self.grid is not None:
+                for row, size in image_sizes(images).items():
+                    check_grid(size, (self.n_rows_, self.n_cols_), row)
         else:
             X = _check(self, X, reset=False)
             images = as_images(X, as_shape(self.image_shape, "image_shape"))
         if self.lazy:
             return TiledImages(copy.copy(self), images)
-        return self._tile(read_rows(images, slice(None)))
+        patches = self._tile(read_rows(images, slice(None)))
+        if self.n_patches_ is None:
+            return PaddedSequences(patches, lengths(self, images))
+        return patches
 
-    def _tile(self, images):
+    def _tile(self, images, steps=None):
         """Patches of validated images (``(n, H, W, C)`` or an object array)."""
-        return _tile(self, images)
+        return tile(self, images, steps)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -318,67 +320,3 @@ def _check(tiler, X, *, reset):
     if getattr(X, "values_checked", False):
         return check_tiled_input(tiler, X, reset=reset, max_ndim=4)
     return check_input(tiler, X, reset=reset, dtype="numeric", max_ndim=4)
-
-
-def _tile(tiler, images):
-    """Patches of validated images: ``(n, H, W, C)``, or with ``grid`` an
-    object array of images of different sizes, one OpenCV pass per size."""
-    first = images[0] if images.dtype == object else images
-    out_dtype = output_dtype(first.dtype, tiler.dtype)
-    if images.dtype != object:
-        return _tile_one_size(tiler, images, out_dtype, 0)
-    patches = np.empty((len(images), *tiler.output_shape_), dtype=out_dtype)
-    shapes = np.array([image.shape for image in images])
-    _, group_of = np.unique(shapes, axis=0, return_inverse=True)
-    for group in np.unique(group_of):
-        rows = np.flatnonzero(group_of == group)
-        stacked = np.stack(list(images[rows]))
-        patches[rows] = _tile_one_size(tiler, stacked, out_dtype, rows[0])
-    return patches
-
-
-def _tile_one_size(tiler, images, out_dtype, first_row):
-    if images.dtype not in OPENCV_DTYPES:
-        images = images.astype(np.float32)
-    grid = (tiler.n_rows_, tiler.n_cols_)
-    patch = tiler.patch_size_
-    if patch is None:  # grid: this size's own patches
-        check_grid(images.shape[1:], grid, first_row)  # files read lazily
-        patch = (images.shape[1] // grid[0], images.shape[2] // grid[1])
-    windows = strided_patches(images, patch, grid, tiler.stride_ or patch)
-    size = tiler.output_shape_[1:3]
-    if size == patch:
-        patches = windows.astype(out_dtype)
-    else:
-        interpolation = INTERPOLATIONS[tiler.interpolation]
-        patches = resize_patches(windows, size, interpolation, out_dtype)
-    return patches.reshape(len(images), *tiler.output_shape_)
-
-
-def _fit_grid(tiler, X, grid, output_size):
-    """``fit`` with ``grid``: images of any size, one number of patches."""
-    for name in ("patch_size", "stride"):
-        if getattr(tiler, name) is not None:
-            raise ValueError(
-                f"grid and {name} are exclusive: grid={tiler.grid!r} sets the "
-                f"patches, so {name} must be None (got {getattr(tiler, name)!r})."
-            )
-    with unchanged_on_error(tiler):
-        images = check_images(tiler, X, tiler.image_shape, reset=True)
-        sizes = image_sizes(images)
-        for row, size in sizes.items():
-            check_grid(size, grid, row)
-        if output_size is None and len(sizes) > 1:
-            raise ValueError(
-                "grid with images of different sizes needs output_size: the "
-                "patches of each size are resized to it."
-            )
-    size = next(iter(sizes.values()))
-    tiler.patch_size_ = None
-    tiler.stride_ = None
-    tiler.n_rows_, tiler.n_cols_ = grid
-    tiler.n_patches_ = grid[0] * grid[1]
-    if output_size is None:
-        output_size = (size[0] // grid[0], size[1] // grid[1])
-    tiler.output_shape_ = (tiler.n_patches_, *output_size, size[2])
-    return tiler

@@ -9,9 +9,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ._resize import INTERPOLATIONS
 from .readers import FileReader, prepared
 from .sequences import LazyRows
-from .tiling import INTERPOLATIONS
 
 
 class VideoReader(FileReader):
