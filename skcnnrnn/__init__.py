@@ -11,7 +11,7 @@ from importlib import import_module
 from ._version import __version__
 from .display import TrainingHistoryDisplay
 from .readers import ImageReader, ReadImages
-from .sequences import TiledImages
+from .sequences import PaddedSequences, TiledImages
 from .tiling import PatchTiler
 from .video import ReadVideos, VideoReader
 
@@ -24,6 +24,7 @@ _LAZY = {
 
 __all__ = [
     "ImageReader",
+    "PaddedSequences",
     "PatchTiler",
     "ReadImages",
     "ReadVideos",

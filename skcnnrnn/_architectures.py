@@ -11,6 +11,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ._images import resized_images
 from ._input import (
     as_images,
     as_positive_ints,
@@ -19,7 +20,7 @@ from ._input import (
     as_shape,
 )
 from .networks import cnn_body, cnn_gru_body
-from .sequences import MaskedSteps
+from .sequences import MaskedSteps, padded_sequences
 
 _CONV_CONSTRAINTS = {
     "filters": [tuple, list, Interval(Integral, 1, None, closed="left")],
@@ -58,6 +59,10 @@ class CNNNetworkMixin:
         as_shape(self.image_shape, "image_shape")
         return {**_conv_params(self), "dense_units": self.dense_units}
 
+    def _rows(self, X, reset):
+        shape = as_shape(self.image_shape, "image_shape")
+        return resized_images(X, shape, type(self).__name__)
+
     def _network_input(self, X):
         return as_images(X, as_shape(self.image_shape, "image_shape"))
 
@@ -81,6 +86,11 @@ class CNNGRUNetworkMixin:
     def _architecture_params(self):
         as_shape(self.frame_shape, "frame_shape")
         return {**_conv_params(self), "gru_units": self.gru_units}
+
+    def _rows(self, X, reset):
+        frame_shape = as_shape(self.frame_shape, "frame_shape")
+        padded = not reset and getattr(self, "variable_length_", False)
+        return padded_sequences(X, frame_shape, always=padded)
 
     def _network_input(self, X):
         sequences = as_sequences(X, as_shape(self.frame_shape, "frame_shape"))

@@ -65,7 +65,6 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
     Routed parameters (``**kwargs`` of ``__init__``, e.g. ``optimizer__beta_1``)
     are kept in one private dict, ``_routed``: they are parameters for
     ``get_params``, ``set_params`` and ``clone``, checked when ``fit`` starts.
-
     The hooks below are what a subclass provides: the architecture mixins of
     ``_architectures.py`` the network and its input, the classifier and
     regressor bases what ``y`` means. A train-only transform (augmentation)
@@ -84,6 +83,10 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
     @abstractmethod
     def _architecture_params(self) -> dict:
         """The built-in body's parameters, checked (before any data)."""
+
+    @abstractmethod
+    def _rows(self, X, reset):
+        """A list of samples of different shapes as rows the network reads."""
 
     @abstractmethod
     def _network_input(self, X):
@@ -220,7 +223,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         if continued:
             check_same_network(self)
         with unchanged_on_error(self):
-            X, y = self._check_input(X, padded_labels(X, y), reset=not continued)
+            X, y = self._check_input(X, y, reset=not continued)
             inputs = self._network_input(X)
             lengths = getattr(inputs, "lengths", None)
             if lengths is not None:  # padded steps: any label, no weight
@@ -317,11 +320,13 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         return partial(network, **kwargs)
 
     def _check_input(self, X, y="no_validation", *, reset):
-        """Validate ``X`` (and ``y``) as a row source (``_input.check_rows``)."""
+        """Validate ``X`` (and ``y``) as a row source (``_input.check_rows``),
+        a list of samples of different shapes first made rows (``_rows``)."""
+        X = self._rows(X, reset)
         return check_rows(
             self,
             X,
-            y,
+            padded_labels(X, y),
             reset=reset,
             max_ndim=self._max_ndim,
             y_numeric=self._y_numeric,

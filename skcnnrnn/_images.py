@@ -5,6 +5,7 @@ any size becomes a 1-D object array of validated ``(H, W, C)`` images of one
 channel count and dtype; arrays of one size stay arrays.
 """
 
+import cv2
 import numpy as np
 from sklearn.utils import check_array
 
@@ -106,3 +107,30 @@ def check_grid(size, grid, row):
             f"each of its {grid[0]}x{grid[1]} patches needs at least one pixel. "
             "Use a smaller grid, or enlarge the images (ImageReader(size=...))."
         )
+
+
+def resized_images(X, image_shape, name):
+    """``X`` as it is, or a list of images of different sizes resized each
+    to ``image_shape`` with OpenCV ("area"): what :class:`CNNClassifier`
+    and :class:`CNNRegressor` do with images of different sizes."""
+    if not differ_in_shape(X):
+        return X
+    images = _image_list(X)
+    channels = images[0].shape[2]
+    if image_shape is None or (len(image_shape) == 2 and channels != 1):
+        shapes = f"{'x'.join(map(str, images[0].shape))} and others"
+        raise ValueError(
+            f"X holds images of different sizes ({shapes}): {name} resizes them "
+            f"to image_shape=(height, width, {channels}); set it, or resize the "
+            "files as they are read (ImageReader(size=...))."
+        )
+    height, width = image_shape[:2]
+    # One OpenCV call per image: each has its own size.
+    return np.stack(
+        [
+            cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA).reshape(
+                height, width, channels
+            )
+            for image in images
+        ]
+    )

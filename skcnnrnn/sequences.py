@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.utils import check_array
 
+from ._images import differ_in_shape
+from ._input import as_sequences
 from ._resize import output_dtype
 from ._tiles import lengths
 
@@ -182,8 +185,8 @@ def padded_labels(X, y):
     sequence's last label; any other ``y`` as it is."""
     lengths = getattr(X, "lengths", None)
     if lengths is None or not isinstance(y, (list, tuple, np.ndarray)):
-        return y
-    if isinstance(y, np.ndarray) and y.dtype != object:
+        return y  # "no_validation" too
+    if isinstance(y, np.ndarray) and (y.dtype != object or y.ndim != 1):
         return y
     rows = [np.asarray(labels) for labels in y]
     if len(rows) != len(lengths) or any(r.ndim != 1 for r in rows):
@@ -205,3 +208,42 @@ def fill_padded_steps(y, lengths, steps):
     if y.ndim != 2 or y.shape[1] != steps:
         return y
     return np.where(np.arange(steps) < lengths[:, np.newaxis], y, y[:, :1])
+
+
+def padded_sequences(X, frame_shape, always=False):
+    """``X`` as it is, or a list of sequences of different lengths (each
+    ``(steps, ...)`` with one frame shape) as :class:`PaddedSequences` of
+    ``(n, steps, h, w, c)`` frames (``as_sequences``' rules). ``always``
+    (an estimator fitted on sequences of different lengths): sequences of
+    one length too, which may then be shorter than those of fit."""
+    if not differ_in_shape(X):
+        if not always or getattr(X, "lengths", None) is not None:
+            return X
+        values = check_array(X, allow_nd=True, dtype="numeric", ensure_all_finite=True)
+        values = as_sequences(values, frame_shape)
+        return PaddedSequences(values, np.full(len(values), values.shape[1]))
+    rows = [
+        check_array(
+            sequence,
+            ensure_2d=False,
+            allow_nd=True,
+            dtype="numeric",
+            ensure_all_finite=True,
+            input_name=f"X[{row}]",
+        )
+        for row, sequence in enumerate(X)
+    ]
+    for row, sequence in enumerate(rows):
+        if sequence.ndim < 2 or sequence.shape[1:] != rows[0].shape[1:]:
+            raise ValueError(
+                f"X[0] has shape {rows[0].shape} and X[{row}] {sequence.shape}: "
+                "sequences may differ in length (their first axis) only. Images "
+                "of different sizes are cut into sequences by PatchTiler "
+                "(patch_size=, or grid=(rows, cols) for one length)."
+            )
+    lengths = np.array([len(sequence) for sequence in rows])
+    dtype = np.result_type(*(sequence.dtype for sequence in rows))
+    values = np.zeros((len(rows), lengths.max(), *rows[0].shape[1:]), dtype=dtype)
+    for row, sequence in enumerate(rows):  # a list: one copy per sequence
+        values[row, : len(sequence)] = sequence
+    return PaddedSequences(as_sequences(values, frame_shape), lengths)

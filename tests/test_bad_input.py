@@ -91,9 +91,16 @@ BAD_X = [
     ("objects", object_array, "float|dtype|number"),
     ("empty", lambda X: X[:0], "0 sample"),
     ("sparse", lambda X: sparse.csr_matrix(X.reshape(len(X), -1)), "[Ss]parse"),
-    ("ragged list", ragged, r"different shapes: \S+ \(row 0\) and \S+ \(row 1\)"),
-    ("ragged object array", lambda X: np.array(ragged(X), dtype=object), "row 1"),
 ]
+# Samples of different shapes (a list): where they cannot work, per estimator
+# (PatchTiler and the sequence estimators fit on them: test_sequences.py).
+RAGGED = {
+    "tiler": r"different shapes: \S+ \(row 0\) and \S+ \(row 1\).*grid=",
+    "cnn": r"different sizes.*image_shape=\(height, width, 3\)",
+    "cnn_reg": r"different sizes.*image_shape=\(height, width, 3\)",
+    "gru": "padded sequences of different lengths",
+    "gru_reg": "padded sequences of different lengths",
+}
 # Shapes that differ from the fitted one only at predict/transform time.
 OTHER_SHAPE = [
     ("other height", lambda X: X[..., :7, :, :], r"per-sample shape"),
@@ -140,6 +147,14 @@ CASES = [
     for kind in SHAPES
     for name, make, match in OTHER_SHAPE
     for method in methods(kind)
+] + [
+    pytest.param(kind, method, make, RAGGED[kind], id=f"{kind}-{method}-{name}")
+    for kind in SHAPES
+    for name, make in [
+        ("ragged list", ragged),
+        ("ragged object array", lambda X: np.array(ragged(X), dtype=object)),
+    ]
+    for method in [*(["fit"] if kind.startswith("cnn") else []), *methods(kind)]
 ]
 
 

@@ -23,6 +23,7 @@ CLASSES = [
     "ReadVideos",
     "PatchTiler",
     "TiledImages",
+    "PaddedSequences",
     "TrainingHistoryDisplay",
     "CNNClassifier",
     "CNNGRUSequenceClassifier",
