@@ -36,6 +36,8 @@ BLOCKS = {
     image_shape : tuple of (int, int) or (int, int, int), default=None
         ``(height, width)`` or ``(height, width, channels)`` that each row of a
         2-D ``X`` is reshaped to. For 3-D and 4-D input it must match, if given.
+        A list of images of different sizes is resized to it (OpenCV, "area"),
+        channels included for color images.
 """
     + _PADDING,
     "cnn_gru": """\
@@ -225,6 +227,12 @@ default="float32"
     n_auxiliary_outputs_ : int
         Outputs of the auxiliary regression head; 0 when fitted without
         ``auxiliary_target``.""",
+    "sequence_fitted": """\
+    variable_length_ : bool
+        Whether :meth:`fit` saw sequences of different lengths, padded
+        (:class:`PaddedSequences`, or a list of sequences): the network then
+        masks padded steps, and prediction takes sequences of up to
+        ``input_shape_[0]`` steps, padding shorter ones.""",
     "regressor_fitted": """\
     history_ : dict of str to list of float
         Per-epoch ``loss`` (and ``val_loss`` with ``validation_split``), the

@@ -20,7 +20,8 @@ class CNNClassifier(CNNNetworkMixin, BaseNetworkClassifier):
 
     Input: images ``(n, H, W, C)``, grayscale images ``(n, H, W)``, or flat rows
     ``(n, F)`` reshaped to ``image_shape`` (otherwise each row is a ``1 x F``
-    single-channel image).
+    single-channel image); a list of images of different sizes is resized to
+    ``image_shape``.
 
     With ``fit(X, y, auxiliary_target=r)``, a second, linear head on the dense
     layer's output learns the regression target ``r`` (a number or a vector
@@ -175,6 +176,11 @@ class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
       given, otherwise a ``1 x F`` single-channel frame;
     - flat rows ``(n, F)``: reshaped to ``(F / prod(frame_shape), *frame_shape)``
       when ``frame_shape`` is given, otherwise ``F`` steps of ``1 x 1`` frames.
+    - sequences of different lengths: a :class:`PaddedSequences` (what
+      :class:`PatchTiler` gives for images of different sizes) or a list of
+      ``(T_i, ...)`` arrays. The network masks the padded steps, so a sequence
+      gets the same prediction whatever it is padded to; per-step labels may
+      be given as one array per sequence.
 
     Parameters
     ----------
@@ -193,6 +199,8 @@ class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
 %(fitted)s
 
 %(classifier_fitted)s
+
+%(sequence_fitted)s
 
     See Also
     --------

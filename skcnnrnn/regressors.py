@@ -21,7 +21,8 @@ class CNNRegressor(CNNNetworkMixin, BaseNetworkRegressor):
 
     Input: images ``(n, H, W, C)``, grayscale images ``(n, H, W)``, or flat rows
     ``(n, F)`` reshaped to ``image_shape`` (otherwise each row is a ``1 x F``
-    single-channel image).
+    single-channel image); a list of images of different sizes is resized to
+    ``image_shape``.
 
     Parameters
     ----------
@@ -129,7 +130,8 @@ class CNNGRUSequenceRegressor(CNNGRUNetworkMixin, BaseNetworkRegressor):
 
     Input: sequences as for :class:`CNNGRUSequenceClassifier`:
     ``(n, T, h, w, c)`` (what :class:`PatchTiler` returns), ``(n, T, h, w)``,
-    ``(n, T, F)`` or flat rows ``(n, F)``.
+    ``(n, T, F)`` or flat rows ``(n, F)``, and sequences of different lengths
+    (:class:`PaddedSequences` or a list), whose padding the network masks.
 
     Parameters
     ----------
@@ -146,6 +148,8 @@ class CNNGRUSequenceRegressor(CNNGRUNetworkMixin, BaseNetworkRegressor):
 %(fitted)s
 
 %(regressor_fitted)s
+
+%(sequence_fitted)s
 
     See Also
     --------

@@ -50,6 +50,9 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         unless ``grid`` is given (the two are exclusive). A patch larger than
         the images is clipped to the image: an image smaller than
         ``patch_size`` becomes a single patch (then resized to ``output_size``).
+        On a list of images of different sizes each image gives its own
+        number of patches (the seed article's rule): :meth:`transform`
+        returns :class:`PaddedSequences`, whose padding the CNN-GRU masks.
 
     grid : int or tuple of (int, int), default=None
         Cut every image into ``rows x cols`` equal patches whatever its size,
@@ -109,8 +112,10 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         ``X.shape[1]`` seen in :meth:`fit` (not set for a list of images of
         different sizes).
 
-    n_patches_ : int
-        Number of patches per image, ``n_rows_ * n_cols_``.
+    n_patches_ : int or None
+        Number of patches per image, ``n_rows_ * n_cols_``; None when fitted
+        with ``patch_size`` on images of different sizes (each its own, and
+        ``n_rows_``, ``n_cols_`` None too).
 
     n_rows_ : int
         Number of patch rows per image.
@@ -127,7 +132,8 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         None.
 
     output_shape_ : tuple of int
-        Per-sample shape of the output, ``(n_patches_, h, w, channels)``.
+        Per-sample shape of the output, ``(n_patches_, h, w, channels)``
+        (``n_patches_`` None: each image its own).
 
     See Also
     --------
@@ -286,7 +292,10 @@ class PatchTiler(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         -------
         patches : ndarray of shape (n_samples, n_patches, h, w, C)
             Patches in row-major order, of the dtype set by ``dtype``. With
-            ``lazy=True``, a :class:`TiledImages` of that shape.
+            ``lazy=True``, a :class:`TiledImages` of that shape. When fitted
+            with ``patch_size`` on images of different sizes, a
+            :class:`PaddedSequences` (or a lazy ``TiledImages`` with
+            ``lengths``), padded to the longest sequence.
         """
         check_is_fitted(self)
         if self.n_patches_ is None or self.patch_size_ is None:  # any size

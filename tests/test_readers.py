@@ -10,6 +10,7 @@ import pytest
 from _checks import API_CHECKS
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
 from skcnnrnn import CNNGRUSequenceClassifier, ImageReader, PatchTiler
@@ -206,6 +207,39 @@ def test_pipeline_from_paths_lazy_and_eager_agree(files):
     np.testing.assert_allclose(
         lazy.predict_proba(paths), eager.predict_proba(paths), rtol=1e-5, atol=1e-6
     )
+
+
+def test_grid_search_over_read_size_and_tile_grid_on_files_of_assorted_sizes(
+    tmp_path,
+):
+    rng = np.random.default_rng(0)
+    paths, y = [], np.arange(8) % 2
+    for row, label in enumerate(y):
+        height, width = rng.integers(8, 30, size=2)
+        image = np.full((height, width, 3), 40 + 160 * label, dtype=np.uint8)
+        image += rng.integers(0, 30, size=image.shape, dtype=np.uint8)
+        paths.append(str(tmp_path / f"{row}.{'png' if row % 3 else 'jpg'}"))
+        cv2.imwrite(paths[-1], image)
+    pipe = Pipeline(
+        [
+            ("read", ImageReader()),
+            ("tile", PatchTiler(grid=2, output_size=4)),
+            ("clf", CNNGRUSequenceClassifier(epochs=1, gru_units=4, random_state=0)),
+        ]
+    )
+    # Two candidates that change both (5 fits, not 9).
+    grid = [
+        {"read__size": [None], "tile__grid": [2]},
+        {"read__size": [(8, 8)], "tile__grid": [(1, 4)]},
+    ]
+    search = GridSearchCV(pipe, grid, cv=2).fit(paths, y)
+
+    assert len(search.cv_results_["params"]) == 2
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    best = search.best_estimator_
+    expected_steps = 4  # both grids cut 4 patches
+    assert best[-1].input_shape_ == (expected_steps, 4, 4, 3)
+    assert best.predict(paths).shape == (8,)
 
 
 def test_pickles_and_clones(files):

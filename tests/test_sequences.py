@@ -202,3 +202,20 @@ def test_padded_sequences_check_their_lengths():
     with pytest.raises(ValueError, match="between 1 and 3 steps"):
         PaddedSequences(values, [0, 1])
     assert np.asarray(PaddedSequences(values, [3, 1])[[1]]).shape == (1, 3, 4, 4, 1)
+
+
+def test_tilers_fitted_on_any_size_and_padded_sequences_pickle(fitted, photos):
+    import pickle
+
+    again = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_allclose(
+        again.predict_proba(photos), fitted.predict_proba(photos), atol=1e-6
+    )
+    grid = PatchTiler(grid=(2, 3), output_size=5).fit(photos)
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(grid)).transform(photos), grid.transform(photos)
+    )
+    tiles = fitted[0].transform(photos)
+    copy = pickle.loads(pickle.dumps(tiles))
+    assert copy.lengths.tolist() == tiles.lengths.tolist()
+    np.testing.assert_array_equal(np.asarray(copy), np.asarray(tiles))
