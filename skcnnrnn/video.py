@@ -241,6 +241,8 @@ def _sampled(capture, total, n_frames):
 
 def _stack(clips, paths, rows=None):
     """Clips of one frame size as one array, or an error naming two files."""
+    if isinstance(clips, np.ndarray):
+        return clips
     rows = np.arange(len(clips)) if rows is None else rows
     for row, clip in zip(rows, clips, strict=True):
         if clip.shape != clips[0].shape:
