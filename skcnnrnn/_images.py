@@ -43,7 +43,7 @@ def check_images(estimator, X, image_shape, *, reset):
             f"X must hold images (n_samples, height, width, channels), got shape "
             f"{images.shape}."
         )
-    channels = (images[0] if images.dtype == object else images[0, 0, 0]).shape[-1]
+    channels = (images[0] if images.dtype == object else images).shape[-1]
     if reset:
         estimator.input_shape_ = (None, None, channels)
         vars(estimator).pop("n_features_in_", None)

@@ -86,6 +86,8 @@ def _tile_one_size(tiler, images, out_dtype, first_row):
         images = images.astype(np.float32)
     if tiler.patch_size_ is None:  # grid, on files read lazily too
         check_grid(images.shape[1:], (tiler.n_rows_, tiler.n_cols_), first_row)
+    elif tiler.n_patches_ is not None:
+        _check_fitted_size(tiler, images.shape[1:], first_row)
     patch, grid, stride = layout(tiler, images.shape[1:])
     windows = strided_patches(images, patch, grid, stride)
     size = tiler.output_shape_[1:3]
@@ -96,6 +98,19 @@ def _tile_one_size(tiler, images, out_dtype, first_row):
             windows, size, INTERPOLATIONS[tiler.interpolation], out_dtype
         )
     return patches.reshape(len(images), grid[0] * grid[1], *tiler.output_shape_[1:])
+
+
+def _check_fitted_size(tiler, size, row):
+    """Files read lazily may differ from the first one, which set the layout."""
+    fitted = tiler.input_shape_
+    if len(fitted) == 3 and tuple(size[:2]) != fitted[:2]:
+        raise ValueError(
+            f"X[{row}] is {size[0]}x{size[1]}, but PatchTiler was fitted on "
+            f"{fitted[0]}x{fitted[1]} images: give the files one size "
+            "(ImageReader(size=...)), or fit with grid= (one number of "
+            "patches) or on the images themselves (patch_size on a list of "
+            "images of different sizes)."
+        )
 
 
 def fit_grid(tiler, X, grid, output_size):

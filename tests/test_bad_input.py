@@ -137,25 +137,29 @@ def assert_clean_error(estimator, method, X, y, match):
     assert all(vars(estimator)[k] is before[k] for k in before)
 
 
-CASES = [
-    pytest.param(kind, method, make, match, id=f"{kind}-{method}-{name}")
-    for kind in SHAPES
-    for name, make, match in BAD_X
-    for method in ["fit", *methods(kind)]
-] + [
-    pytest.param(kind, method, make, match, id=f"{kind}-{method}-{name}")
-    for kind in SHAPES
-    for name, make, match in OTHER_SHAPE
-    for method in methods(kind)
-] + [
-    pytest.param(kind, method, make, RAGGED[kind], id=f"{kind}-{method}-{name}")
-    for kind in SHAPES
-    for name, make in [
-        ("ragged list", ragged),
-        ("ragged object array", lambda X: np.array(ragged(X), dtype=object)),
+CASES = (
+    [
+        pytest.param(kind, method, make, match, id=f"{kind}-{method}-{name}")
+        for kind in SHAPES
+        for name, make, match in BAD_X
+        for method in ["fit", *methods(kind)]
     ]
-    for method in [*(["fit"] if kind.startswith("cnn") else []), *methods(kind)]
-]
+    + [
+        pytest.param(kind, method, make, match, id=f"{kind}-{method}-{name}")
+        for kind in SHAPES
+        for name, make, match in OTHER_SHAPE
+        for method in methods(kind)
+    ]
+    + [
+        pytest.param(kind, method, make, RAGGED[kind], id=f"{kind}-{method}-{name}")
+        for kind in SHAPES
+        for name, make in [
+            ("ragged list", ragged),
+            ("ragged object array", lambda X: np.array(ragged(X), dtype=object)),
+        ]
+        for method in [*(["fit"] if kind.startswith("cnn") else []), *methods(kind)]
+    ]
+)
 
 
 @pytest.mark.parametrize("kind, method, make, match", CASES)

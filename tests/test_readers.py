@@ -11,7 +11,7 @@ from _checks import API_CHECKS
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 
 from skcnnrnn import CNNGRUSequenceClassifier, ImageReader, PatchTiler
 
@@ -240,6 +240,33 @@ def test_grid_search_over_read_size_and_tile_grid_on_files_of_assorted_sizes(
     expected_steps = 4  # both grids cut 4 patches
     assert best[-1].input_shape_ == (expected_steps, 4, 4, 3)
     assert best.predict(paths).shape == (8,)
+
+
+def test_lazy_files_of_different_sizes_through_a_lazy_tiler(tmp_path):
+    paths = []
+    for row, shape in enumerate([(12, 16), (20, 10), (9, 9), (16, 24)]):
+        paths.append(str(tmp_path / f"{row}.png"))
+        cv2.imwrite(paths[-1], _picture(row, shape=(*shape, 3)))
+
+    def tiles(lazy, **tiler):
+        reader = ImageReader(lazy=lazy)
+        return make_pipeline(reader, PatchTiler(lazy=lazy, **tiler)).fit_transform(
+            paths
+        )
+
+    lazy, eager = (
+        tiles(True, grid=2, output_size=4),
+        tiles(False, grid=2, output_size=4),
+    )
+    assert lazy.shape == eager.shape == (4, 4, 4, 4, 3)
+    np.testing.assert_array_equal(lazy[[3, 1]], eager[[3, 1]])
+    # patch_size laid out on the first file: another size is an error when read
+    fixed = tiles(True, patch_size=4)
+    assert fixed[[0]].shape == (1, 12, 28, 28, 3)
+    with pytest.raises(
+        ValueError, match="is 20x10, but PatchTiler was fitted on 12x16"
+    ):
+        fixed[[1]]
 
 
 def test_pickles_and_clones(files):
