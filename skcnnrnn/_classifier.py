@@ -12,6 +12,7 @@ from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseNetwork
@@ -20,6 +21,12 @@ from ._targets import class_targets, with_auxiliary
 
 if TYPE_CHECKING:
     from typing import Self
+
+
+def _one_label_per_sample(classifier):
+    """decision_function's condition: unfitted, or one label per sample."""
+    layout = getattr(classifier, "_target_layout", None)
+    return layout is None or (layout.n_outputs == 1 and not layout.per_step)
 
 
 class BaseNetworkClassifier(ClassifierMixin, BaseNetwork):
@@ -152,24 +159,7 @@ default=None
         >>> clf.n_iter_, len(clf.history_["loss"])
         (4, 4)
         """
-        if not hasattr(self, "model_"):
-            if classes is None:
-                raise ValueError(
-                    "classes must be passed on the first call to partial_fit."
-                )
-        elif classes is not None and not _same_classes(classes, self.classes_):
-            raise ValueError(
-                f"classes={classes!r} is not the same as on the first call to "
-                f"partial_fit, which gave classes_={self.classes_!r}."
-            )
-        if _is_balanced(self.class_weight):
-            raise ValueError(
-                'class_weight="balanced" is not supported by partial_fit: one '
-                "chunk does not give the class frequencies of the stream. Use "
-                "sklearn.utils.class_weight.compute_class_weight('balanced', "
-                "classes=classes, y=y) on a large enough sample of the labels, "
-                "and pass the resulting weights as a dict."
-            )
+        _check_partial_fit(self, classes)
         return self._fit(
             X,
             y,
@@ -212,6 +202,32 @@ default=None
         probas = self._probas(X)
         per_step = self._target_layout.per_step
         return probas[0] if len(probas) == 1 and not per_step else probas
+
+    @available_if(_one_label_per_sample)
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
+        """Confidence scores: the log-odds of ``classes_[1]`` (binary).
+
+        :meth:`predict` picks ``classes_[1]`` where the score is above 0 (a
+        probability above 0.5); ``TunedThresholdClassifierCV`` moves that
+        threshold. Available when fitted on one label per sample.
+
+        Parameters
+        ----------
+        X : array-like
+            Images or sequences with the per-sample shape seen in :meth:`fit`.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Binary: ``log(p / (1 - p))`` of ``p = predict_proba(X)[:, 1]``
+            (``inf`` where ``p`` is 1 in float precision); more classes: the
+            log-probabilities, whose largest is the predicted class.
+        """
+        proba = self._probas(X)[0]
+        with np.errstate(divide="ignore"):
+            if proba.shape[1] == 2:  # from p alone: ranked exactly as p
+                return np.log(proba[:, 1]) - np.log1p(-proba[:, 1])
+            return np.log(proba)
 
     def _probas(self, X):
         """One (n, n_classes) array per label column or per step."""
@@ -309,6 +325,27 @@ default=None
             )
         outputs = self._outputs(X)["auxiliary"].astype(np.float64)
         return outputs.ravel() if self._target_layout.auxiliary_1d else outputs
+
+
+def _check_partial_fit(classifier, classes):
+    """``classes`` on the first call of partial_fit, the same later; no
+    ``class_weight="balanced"``."""
+    if not hasattr(classifier, "model_"):
+        if classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+    elif classes is not None and not _same_classes(classes, classifier.classes_):
+        raise ValueError(
+            f"classes={classes!r} is not the same as on the first call to "
+            f"partial_fit, which gave classes_={classifier.classes_!r}."
+        )
+    if _is_balanced(classifier.class_weight):
+        raise ValueError(
+            'class_weight="balanced" is not supported by partial_fit: one '
+            "chunk does not give the class frequencies of the stream. Use "
+            "sklearn.utils.class_weight.compute_class_weight('balanced', "
+            "classes=classes, y=y) on a large enough sample of the labels, "
+            "and pass the resulting weights as a dict."
+        )
 
 
 def _same_classes(classes, fitted):

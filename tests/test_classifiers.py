@@ -10,7 +10,12 @@ from scipy import sparse
 from sklearn.base import clone
 from sklearn.datasets import load_digits, load_sample_images
 from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.model_selection import (
+    GridSearchCV,
+    StratifiedKFold,
+    TunedThresholdClassifierCV,
+    cross_val_score,
+)
 from sklearn.pipeline import Pipeline
 
 from skcnnrnn import CNNClassifier, CNNGRUSequenceClassifier, PatchTiler
@@ -665,3 +670,41 @@ def test_flat_rows_after_fitting_on_images_name_the_fitted_shape():
         r"reshape X to \(n_samples, 8, 8\)",
     ):
         clf.predict(X.reshape(40, 64))
+
+
+def test_decision_function_is_the_log_odds_and_thresholds_can_be_tuned():
+    digits = load_digits()
+    X, y = digits.images[:400], np.where(digits.target[:400] == 3, "three", "other")
+    X_test = digits.images[400:700]
+    clf = CNNClassifier(epochs=2, random_state=0).fit(X, y)
+
+    scores = clf.decision_function(X_test)
+    proba = clf.predict_proba(X_test)[:, 1]  # of classes_[1], "three"
+    assert scores.shape == (300,)
+    np.testing.assert_allclose(1 / (1 + np.exp(-scores)), proba, rtol=1e-6)
+    np.testing.assert_array_equal(
+        clf.predict(X_test), clf.classes_[(scores > 0).astype(int)]
+    )
+
+    tuned = TunedThresholdClassifierCV(
+        CNNClassifier(epochs=2, random_state=0),
+        scoring="balanced_accuracy",
+        cv=2,
+        thresholds=20,
+    ).fit(X, y)
+    assert 0 < tuned.best_threshold_ < 1
+    proba = tuned.estimator_.predict_proba(X_test)[:, 1]
+    expected = np.where(proba >= tuned.best_threshold_, "three", "other")
+    np.testing.assert_array_equal(tuned.predict(X_test), expected)
+
+
+def test_decision_function_of_more_classes_and_where_it_is_not_defined():
+    digits = load_digits()
+    X, y = digits.images[:300], digits.target[:300]
+    clf = CNNClassifier(epochs=1, random_state=0).fit(X, y)
+    scores = clf.decision_function(X[:50])
+    np.testing.assert_allclose(np.exp(scores), clf.predict_proba(X[:50]), rtol=1e-6)
+    np.testing.assert_array_equal(clf.classes_[scores.argmax(1)], clf.predict(X[:50]))
+
+    columns = CNNClassifier(epochs=1, random_state=0).fit(X, np.c_[y, y % 2])
+    assert not hasattr(columns, "decision_function")  # one score per column?
