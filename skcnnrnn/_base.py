@@ -47,7 +47,9 @@ from ._persistence import (
 from ._random import seed_from
 from ._targets import TargetLayout, Targets, sample_weights
 from ._training import Plan, train
+from ._validation import check_validation_set, with_validation_set
 from ._workarounds import new_models_tracing
+from .augmentation import check_settings
 from .sequences import fill_padded_steps, padded_labels
 
 DTYPE_POLICIES = {"float32", "float64", "mixed_float16", "mixed_bfloat16"}
@@ -106,6 +108,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
 
     _parameter_constraints: dict = {
         "network": [callable, None],
+        "augment": [dict, callable, None],
         "optimizer": [
             StrOptions(set(_routing.OPTIMIZERS)),
             HasMethods(["apply_gradients"]),
@@ -208,31 +211,27 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             state["model_"] = keras_bytes(state["model_"])
         return state
 
-    def _fit(self, X, y, sample_weight, *, partial=False, **target_args):
+    def _fit(
+        self, X, y, sample_weight, *, partial=False, X_val=None, y_val=None, **target
+    ):
         """Validate, encode the targets and train; see the subclasses' fit.
 
         ``partial`` (``partial_fit``) trains one epoch on all of ``X``. It
         continues a fitted network, as ``fit`` does with ``warm_start``.
+        ``X_val``, ``y_val``: a validation set instead of ``validation_split``.
         """
-        plan = self._plan()
+        validation = (X_val, y_val) if check_validation_set(X_val, y_val) else None
+        plan = self._plan(validation is not None)
         if partial:
-            plan = replace(
-                plan, epochs=1, validation_fraction=0.0, early_stopping=False
-            )
+            plan = replace(plan, epochs=1, validation_fraction=0, early_stopping=False)
         continued = (partial or self.warm_start) and hasattr(self, "model_")
         if continued:
             check_same_network(self)
         with unchanged_on_error(self):
             X, y = self._check_input(X, y, reset=not continued)
-            inputs = self._network_input(X)
-            lengths = getattr(inputs, "lengths", None)
-            if lengths is not None:  # padded steps: any label, no weight
-                _check_takes_mask(self.network, self._network_function())
-                y = fill_padded_steps(y, lengths, inputs.shape[1])
-            weights = sample_weights(sample_weight, len(y))
-            targets = self._encode_target(y, weights, inputs, **target_args)
-            if lengths is not None:
-                targets = targets.without_padding(lengths)
+            inputs, targets, n_train = _inputs_and_targets(
+                self, X, y, sample_weight, validation, target
+            )
             if continued:
                 check_same_targets(self, targets.layout, partial)
                 set_learning_rate(self.model_, self.optimizer, self.learning_rate)
@@ -242,11 +241,12 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
                 plan,
                 model=self.model_ if continued else None,
                 initial_epoch=self.n_iter_ if continued else 0,
+                n_train=n_train,
             )
             self._target_layout = targets.layout
             self._store_layout(targets.layout)
             if self._sequence and not continued:
-                self.variable_length_ = lengths is not None
+                self.variable_length_ = hasattr(inputs, "lengths")
             self.model_ = trained.model
             self.history_ = (
                 joined(self.history_, self.n_iter_, trained.history)
@@ -258,7 +258,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             self._network_settings = network_settings(self)
         return self
 
-    def _plan(self):
+    def _plan(self, validation_set=False):
         """The training plan, from the parameters, checked before any data."""
         params = self._routed
         network = self._network_function()
@@ -274,6 +274,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         return Plan(
             body=self._body(network, params, seed),
             sequence=self._sequence,
+            augment=check_settings(self.augment),
             make_optimizer=partial(
                 _routing.build_optimizer,
                 self.optimizer,
@@ -288,7 +289,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             batch_size=self.batch_size,
             shuffle=self.shuffle,
             validation_fraction=_validation_fraction(
-                self.validation_split, self.early_stopping
+                self.validation_split, self.early_stopping, validation_set
             ),
             early_stopping=self.early_stopping,
             n_iter_no_change=self.n_iter_no_change,
@@ -367,8 +368,11 @@ def _replicas(model):
     return 1 if strategy is None else strategy.num_replicas_in_sync
 
 
-def _validation_fraction(validation_split, early_stopping):
-    """The fraction held out for validation, checked against early_stopping."""
+def _validation_fraction(validation_split, early_stopping, validation_set):
+    """The fraction held out for validation, checked against early_stopping
+    (none where a validation set is given)."""
+    if validation_set:
+        return 0.0
     if validation_split is None:
         return 0.1 if early_stopping else 0.0
     if early_stopping and validation_split == 0:
@@ -390,3 +394,27 @@ def _check_takes_mask(network, function):
             "and pass it to its recurrent layer, layer(x, mask=mask), or give "
             "the images one size."
         )
+
+
+def _inputs_and_targets(estimator, X, y, sample_weight, validation, target):
+    """The network inputs of validated ``(X, y)`` and the targets of each head,
+    and where a given validation set starts (None without one).
+
+    Padded sequences get no weight (and any label) at the padded steps; a
+    validation set ``(X_val, y_val)`` is appended, each of its rows of weight 1.
+    """
+    inputs = estimator._network_input(X)
+    lengths = getattr(inputs, "lengths", None)
+    if lengths is not None:  # padded steps: any label, no weight
+        _check_takes_mask(estimator.network, estimator._network_function())
+        y = fill_padded_steps(y, lengths, inputs.shape[1])
+    weights = sample_weights(sample_weight, len(y))
+    n_train = None
+    if validation is not None:
+        n_train = len(y)
+        inputs, y = with_validation_set(estimator, inputs, y, *validation)
+        weights = np.r_[weights, np.ones(len(y) - n_train)]
+    targets = estimator._encode_target(y, weights, inputs, **target)
+    if lengths is not None:
+        targets = targets.without_padding(lengths)
+    return inputs, targets, n_train

@@ -12,24 +12,18 @@ from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseNetwork
 from ._input import check_auxiliary_target
+from ._scores import ScoresMixin
 from ._targets import class_targets, with_auxiliary
 
 if TYPE_CHECKING:
     from typing import Self
 
 
-def _one_label_per_sample(classifier):
-    """decision_function's condition: unfitted, or one label per sample."""
-    layout = getattr(classifier, "_target_layout", None)
-    return layout is None or (layout.n_outputs == 1 and not layout.per_step)
-
-
-class BaseNetworkClassifier(ClassifierMixin, BaseNetwork):
+class BaseNetworkClassifier(ScoresMixin, ClassifierMixin, BaseNetwork):
     """Base class of the Keras classifiers; not for direct use.
 
     A 2-D ``y`` holds ``k`` label columns, one output head each, except for a
@@ -54,6 +48,9 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetwork):
         y: ArrayLike,
         sample_weight: ArrayLike | None = None,
         auxiliary_target: ArrayLike | None = None,
+        *,
+        X_val: ArrayLike | None = None,
+        y_val: ArrayLike | None = None,
     ) -> Self:
         """Build the network and train it on ``(X, y)``.
 
@@ -86,12 +83,29 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetwork):
             predictions. Cross-validation and grid search split it with the
             samples, and a Pipeline routes it as ``clf__auxiliary_target``.
 
+        X_val : array-like, default=None
+            A validation set, used instead of ``validation_split``: its loss
+            (``val_loss`` in ``history_``) drives ``early_stopping`` and
+            ``best_epoch_``. Samples of the per-sample shape of ``X``; in a
+            Pipeline, ``Pipeline(..., transform_input=["X_val"])`` (with
+            scikit-learn's metadata routing on) transforms it as ``X``.
+
+        y_val : array-like, default=None
+            Targets of ``X_val``, of the layout of ``y`` (and only classes of ``y``).
+
         Returns
         -------
         self : object
             The fitted classifier.
         """
-        return self._fit(X, y, sample_weight, auxiliary_target=auxiliary_target)
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            auxiliary_target=auxiliary_target,
+            X_val=X_val,
+            y_val=y_val,
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(
@@ -202,32 +216,6 @@ default=None
         probas = self._probas(X)
         per_step = self._target_layout.per_step
         return probas[0] if len(probas) == 1 and not per_step else probas
-
-    @available_if(_one_label_per_sample)
-    def decision_function(self, X: ArrayLike) -> np.ndarray:
-        """Confidence scores: the log-odds of ``classes_[1]`` (binary).
-
-        :meth:`predict` picks ``classes_[1]`` where the score is above 0 (a
-        probability above 0.5); ``TunedThresholdClassifierCV`` moves that
-        threshold. Available when fitted on one label per sample.
-
-        Parameters
-        ----------
-        X : array-like
-            Images or sequences with the per-sample shape seen in :meth:`fit`.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            Binary: ``log(p / (1 - p))`` of ``p = predict_proba(X)[:, 1]``
-            (``inf`` where ``p`` is 1 in float precision); more classes: the
-            log-probabilities, whose largest is the predicted class.
-        """
-        proba = self._probas(X)[0]
-        with np.errstate(divide="ignore"):
-            if proba.shape[1] == 2:  # from p alone: ranked exactly as p
-                return np.log(proba[:, 1]) - np.log1p(-proba[:, 1])
-            return np.log(proba)
 
     def _probas(self, X):
         """One (n, n_classes) array per label column or per step."""

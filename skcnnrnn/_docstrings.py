@@ -72,7 +72,21 @@ BLOCKS = {
         grid-searched); it also gets ``seed`` and ``dtype`` when its signature
         names them. None is the seed article's network, made from the
         parameters above, which are not used with a network of your own.
-        Define the function at module level so that the estimator pickles.""",
+        Define the function at module level so that the estimator pickles.
+
+    augment : dict, keras.layers.Layer, callable or None, default=None
+        Augmentation of the training batches only (never at predict, nor of
+        the validation data), by Keras' random preprocessing layers seeded
+        by ``random_state``: a dict of ``flip`` ("horizontal", "vertical",
+        "horizontal_and_vertical"), ``rotation`` (a fraction of a full turn),
+        ``zoom``, ``translation`` (fractions of the size), ``brightness`` and
+        ``contrast`` (fractions of the training data's value range), e.g.
+        ``{"flip": "horizontal", "rotation": 0.05}``; or a Keras layer or
+        callable of your own, applied to images ``(batch, h, w, c)``. Every
+        frame of a sequence gets the same transform (a tiled image or a
+        video keeps its geometry), or each its own with
+        ``"per_frame": True``. The layers are part of ``model_`` and do
+        nothing outside training.""",
     "training": """\
     optimizer : str, keras.optimizers.Optimizer or its class, default="adam"
         Keras optimizer: a name ("adam", "sgd", "rmsprop", "adamw", ...), an

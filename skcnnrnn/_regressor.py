@@ -22,7 +22,13 @@ class BaseNetworkRegressor(RegressorMixin, BaseNetwork):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(
-        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        *,
+        X_val: ArrayLike | None = None,
+        y_val: ArrayLike | None = None,
     ) -> Self:
         """Build the network and train it on ``(X, y)``.
 
@@ -42,12 +48,22 @@ class BaseNetworkRegressor(RegressorMixin, BaseNetwork):
             Non-negative weights of the samples, rescaled to mean 1; samples
             of weight 0 are left out.
 
+        X_val : array-like, default=None
+            A validation set, used instead of ``validation_split``: its loss
+            (``val_loss`` in ``history_``) drives ``early_stopping`` and
+            ``best_epoch_``. Samples of the per-sample shape of ``X``; in a
+            Pipeline, ``Pipeline(..., transform_input=["X_val"])`` (with
+            scikit-learn's metadata routing on) transforms it as ``X``.
+
+        y_val : array-like, default=None
+            Targets of ``X_val``, of the layout of ``y``.
+
         Returns
         -------
         self : object
             The fitted regressor.
         """
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, X_val=X_val, y_val=y_val)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(

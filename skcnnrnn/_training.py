@@ -26,6 +26,7 @@ from ._workarounds import (
     project_gru_inputs,
     releasing_training_graphs,
 )
+from .augmentation import augmentation
 from .networks import build_model
 
 
@@ -35,6 +36,7 @@ class Plan:
 
     body: object  # body(inputs) -> features, parameters bound
     sequence: bool  # whether inputs are frame sequences
+    augment: object  # augmentation settings (checked), a layer, or None
     make_optimizer: object  # () -> a new keras optimizer
     callbacks: list
     fit_kwargs: dict  # routed fit__* arguments
@@ -60,22 +62,29 @@ class Trained:
     best_epoch: int
 
 
-def train(inputs, targets, plan, model=None, initial_epoch=0):
+def train(inputs, targets, plan, model=None, initial_epoch=0, n_train=None):
     """Build a network for ``inputs`` and ``targets`` and train it by ``plan``.
 
     Given a fitted ``model`` (``warm_start``, ``partial_fit``), train that one
     further instead, from epoch ``initial_epoch``: its input statistics, target
     scaling and optimizer state stay as they are. If training it fails, its
-    weights and optimizer state are put back.
+    weights and optimizer state are put back. ``n_train``: the rows from
+    ``n_train`` on are a given validation set, not a random split.
     """
     rows = _rows_to_train(targets)
     targets = targets.take(rows)
-    train_at, valid_at = _validation_split(
-        len(rows),
-        targets.stratify,
-        plan.validation_fraction,
-        _epoch_seed(plan.seed, initial_epoch),
-    )
+    if n_train is None:
+        train_at, valid_at = _validation_split(
+            len(rows),
+            targets.stratify,
+            plan.validation_fraction,
+            _epoch_seed(plan.seed, initial_epoch),
+        )
+    else:
+        train_at, valid_at = (
+            np.flatnonzero(rows < n_train),
+            np.flatnonzero(rows >= n_train),
+        )
     targets.weights = {k: w / w[train_at].mean() for k, w in targets.weights.items()}
     continued = model
     with keras_seed(plan.seed):
@@ -94,8 +103,12 @@ def train(inputs, targets, plan, model=None, initial_epoch=0):
 def _new_model(inputs, rows, targets, train_at, plan):
     """A new, compiled network, normalised by the statistics of ``inputs[rows]``."""
     heads, loss_weights = targets.standardised(train_at)
-    mean, variance = channel_statistics(
+    mean, variance, value_range = channel_statistics(
         inputs, rows, _statistics_weights(targets)[train_at]
+    )
+    seed = None if plan.seed is None else plan.seed + 2
+    augment = augmentation(
+        plan.augment, sequence=plan.sequence, value_range=value_range, seed=seed
     )
     with _distribution_scope(plan.distribution):
         model = build_model(
@@ -108,6 +121,7 @@ def _new_model(inputs, rows, targets, train_at, plan):
             dtype=plan.dtype,
             seed=plan.seed,
             masked=getattr(inputs, "lengths", None) is not None,
+            augment=augment,
         )
         model.compile(
             optimizer=plan.make_optimizer(),
@@ -336,7 +350,8 @@ class _StopOnNonFiniteLoss(keras.callbacks.Callback):
 
 
 def channel_statistics(inputs, rows, weights, chunk_values=2**18):
-    """Weighted per-channel mean and variance of ``inputs[rows]`` (float64).
+    """Weighted per-channel mean and variance of ``inputs[rows]`` (float64),
+    and the range ``(min, max)`` of its values (what augmentation keeps to).
 
     Works in chunks of about ``chunk_values`` values (2 MiB as float64), so
     no float copy of the data is made, however large (or memory-mapped).
@@ -347,6 +362,7 @@ def channel_statistics(inputs, rows, weights, chunk_values=2**18):
     lengths = getattr(inputs, "lengths", None)
     total = np.zeros(channels)
     total_sq = np.zeros(channels)
+    low, high = np.inf, -np.inf
     for start in range(0, len(rows), chunk):
         part = rows[start : start + chunk]
         # Weighted column sums as matrix-vector products (BLAS), then summed
@@ -354,6 +370,7 @@ def channel_statistics(inputs, rows, weights, chunk_values=2**18):
         x = inputs[part].reshape(len(part), -1).astype(np.float64)  # a copy
         if lengths is not None:
             np.nan_to_num(x, copy=False)
+        low, high = min(low, x.min()), max(high, x.max())
         w = weights[start : start + chunk]
         total += (w @ x).reshape(-1, channels).sum(axis=0)
         x *= x
@@ -364,4 +381,4 @@ def channel_statistics(inputs, rows, weights, chunk_values=2**18):
         count = weights @ lengths[rows] * np.prod(inputs.shape[2:-1])
     mean = total / count
     variance = np.maximum(total_sq / count - mean**2, 0.0)
-    return mean, variance
+    return mean, variance, (float(low), float(high))

@@ -91,6 +91,7 @@ class CNNClassifier(CNNNetworkMixin, BaseNetworkClassifier):
         image_shape=None,
         padding="same",
         network=None,
+        augment=None,
         optimizer="adam",
         learning_rate=1e-3,
         epochs=10,
@@ -118,6 +119,7 @@ class CNNClassifier(CNNNetworkMixin, BaseNetworkClassifier):
         self.image_shape = image_shape
         self.padding = padding
         self.network = network
+        self.augment = augment
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.epochs = epochs
@@ -248,6 +250,7 @@ class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
         frame_shape=None,
         padding="same",
         network=None,
+        augment=None,
         optimizer="adam",
         learning_rate=1e-3,
         epochs=10,
@@ -275,6 +278,7 @@ class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
         self.frame_shape = frame_shape
         self.padding = padding
         self.network = network
+        self.augment = augment
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.epochs = epochs

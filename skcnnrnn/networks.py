@@ -2,9 +2,8 @@
 
 A network is a body, ``body(inputs, **params) -> features`` (``cnn_body``,
 ``cnn_gru_body`` or any such function), and heads: :func:`build_model` adds
-input normalisation and one output layer per head. :func:`build_cnn` and
-:func:`build_cnn_gru` are the seed's whole networks.
-"""
+input normalisation and one output layer per head; :func:`build_cnn` and
+:func:`build_cnn_gru` are the seed's whole networks."""
 
 from functools import partial
 from typing import NamedTuple
@@ -186,6 +185,7 @@ def build_model(
     seed=None,
     name=None,
     masked=False,
+    augment=None,
 ):
     """Normalise the input, run ``body`` and put ``heads`` on its features.
 
@@ -216,6 +216,9 @@ def build_model(
         Sequences of different lengths, padded at the end with NaN frames:
         the padding is set to zeros and ``body`` is called with ``mask=``,
         True for the real steps (:func:`cnn_gru_body` takes it).
+    augment : callable, default=None
+        Train-only augmentation of the input, before normalisation
+        (:func:`skcnnrnn.augmentation.augmentation`).
 
     Returns
     -------
@@ -227,6 +230,7 @@ def build_model(
     if masked:  # ops on symbolic tensors: a saved network loads in plain Keras
         x = keras.ops.where(keras.ops.isnan(inputs), 0.0, inputs)
         kwargs["mask"] = keras.ops.logical_not(keras.ops.isnan(inputs[:, :, 0, 0, 0]))
+    x = x if augment is None else augment(x)
     features = body(_normalize(x, input_mean, input_variance, dtype), **kwargs)
     if not isinstance(features, keras.KerasTensor):
         raise TypeError(

@@ -74,6 +74,7 @@ class CNNRegressor(CNNNetworkMixin, BaseNetworkRegressor):
         image_shape=None,
         padding="same",
         network=None,
+        augment=None,
         optimizer="adam",
         learning_rate=1e-3,
         epochs=10,
@@ -99,6 +100,7 @@ class CNNRegressor(CNNNetworkMixin, BaseNetworkRegressor):
         self.image_shape = image_shape
         self.padding = padding
         self.network = network
+        self.augment = augment
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.epochs = epochs
@@ -189,6 +191,7 @@ class CNNGRUSequenceRegressor(CNNGRUNetworkMixin, BaseNetworkRegressor):
         frame_shape=None,
         padding="same",
         network=None,
+        augment=None,
         optimizer="adam",
         learning_rate=1e-3,
         epochs=10,
@@ -214,6 +217,7 @@ class CNNGRUSequenceRegressor(CNNGRUNetworkMixin, BaseNetworkRegressor):
         self.frame_shape = frame_shape
         self.padding = padding
         self.network = network
+        self.augment = augment
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.epochs = epochs

@@ -143,6 +143,29 @@ class PaddedSequences(LazyRows):
         return self._values[rows]
 
 
+class ConcatenatedRows(LazyRows):
+    """The rows of ``first``, then those of ``second`` (row sources of one
+    per-sample shape), read from each where they are: the training data and
+    a validation set (``fit(X_val=...)``) as one source, never copied whole.
+    """
+
+    def __init__(self, first, second):
+        self._parts, self._split = (first, second), len(first)
+        self.shape = (len(first) + len(second), *first.shape[1:])
+        self.dtype = np.result_type(first.dtype, second.dtype)
+        self.ndim = len(self.shape)
+
+    def _read(self, rows):
+        rows = np.arange(len(self))[rows]
+        in_first = rows < self._split
+        out = np.empty((len(rows), *self.shape[1:]), dtype=self.dtype)
+        if in_first.any():
+            out[in_first] = self._parts[0][rows[in_first]]
+        if not in_first.all():
+            out[~in_first] = self._parts[1][rows[~in_first] - self._split]
+        return out
+
+
 class MaskedSteps(LazyRows):
     """What a CNN-GRU network reads of padded sequences: floats, padded to
     ``steps``, with NaN frames at the padded steps (``build_model(masked=True)``

@@ -30,7 +30,7 @@ def test_channel_statistics_are_the_weighted_mean_and_variance(
     rows = rng.permutation(60)[:45]
     weights = rng.random(45)
     X_before = X.copy()
-    mean, variance = channel_statistics(X, rows, weights, chunk_values=chunk_values)
+    mean, variance, _ = channel_statistics(X, rows, weights, chunk_values=chunk_values)
     pixels = X[rows].reshape(-1, shape[-1]).astype(np.float64)
     per_pixel = np.repeat(weights, pixels.shape[0] // len(rows))
     expected = np.average(pixels, axis=0, weights=per_pixel)
@@ -50,6 +50,7 @@ def _plan(**changes):
     plan = Plan(
         body=partial(cnn_body, filters=(2,), dense_units=4, seed=0),
         sequence=False,
+        augment=None,
         make_optimizer=lambda: keras.optimizers.Adam(1e-2),
         callbacks=[],
         fit_kwargs={},
