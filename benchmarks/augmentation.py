@@ -5,20 +5,23 @@
 ``CNNClassifier`` trained on 100 of scikit-learn's digits (10 per class),
 scored on 1,000 others, over 5 seeds, without augmentation and with small
 rotations, zooms and translations (a digit stays a digit under them; flips
-would not keep it one). Prints the accuracy of each seed, the mean and the
-standard deviation. Nothing here asserts.
+would not keep it one). The digits are 8 x 8; they are enlarged to 32 x 32
+(bilinear) as well, since a transform of 8 x 8 pixels is mostly blur.
+Prints the accuracy of each seed, the mean and the standard deviation.
+Nothing here asserts.
 """
 
 import os
 
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # TensorFlow's C++ start-up lines
 
+import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 
 from skcnnrnn import CNNClassifier  # noqa: E402
 
-AUGMENT = {"rotation": 0.04, "zoom": 0.1, "translation": 0.1}
+AUGMENT = {"rotation": 0.03, "zoom": 0.1, "translation": 0.1}
 SEEDS = range(5)
 
 
@@ -34,23 +37,27 @@ def main():
     test = rng.choice(
         np.setdiff1d(np.arange(len(digits.target)), train), 1000, replace=False
     )
-    X, y = digits.images[train], digits.target[train]
-    X_test, y_test = digits.images[test], digits.target[test]
     print(f"{len(train)} training digits, {len(test)} held out; augment={AUGMENT}")
-    scores = {}
-    for name, augment in (("without", None), ("with", AUGMENT)):
-        scores[name] = [
-            CNNClassifier(epochs=60, augment=augment, random_state=seed)
-            .fit(X, y)
-            .score(X_test, y_test)
-            for seed in SEEDS
-        ]
-        values = np.array(scores[name])
-        print(
-            f"{name:>8} augmentation: "
-            + " ".join(f"{v:.3f}" for v in values)
-            + f"  mean {values.mean():.3f} +/- {values.std():.3f}"
+    for size in (8, 32):
+        images = np.stack(
+            [cv2.resize(i.astype(np.float32), (size, size)) for i in digits.images]
         )
+        X, y = images[train], digits.target[train]
+        X_test, y_test = images[test], digits.target[test]
+        for name, augment in (("without", None), ("with", AUGMENT)):
+            scores = np.array(
+                [
+                    CNNClassifier(epochs=100, augment=augment, random_state=seed)
+                    .fit(X, y)
+                    .score(X_test, y_test)
+                    for seed in SEEDS
+                ]
+            )
+            print(
+                f"{size:>2} x {size:<2} {name:>7} augmentation: "
+                + " ".join(f"{v:.3f}" for v in scores)
+                + f"  mean {scores.mean():.3f} +/- {scores.std():.3f}"
+            )
 
 
 if __name__ == "__main__":
