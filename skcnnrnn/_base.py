@@ -29,6 +29,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _routing
+from ._batches import outputs_in_chunks
 from ._continuing import (
     check_same_network,
     check_same_targets,
@@ -37,6 +38,7 @@ from ._continuing import (
     set_learning_rate,
 )
 from ._input import check_rows, unchanged_on_error
+from ._metrics import check_loss, check_metrics
 from ._persistence import (
     VersionedPickleMixin,
     keras_bytes,
@@ -53,9 +55,6 @@ from .augmentation import check_settings
 from .sequences import fill_padded_steps, padded_labels
 
 DTYPE_POLICIES = {"float32", "float64", "mixed_float16", "mixed_bfloat16"}
-# Inputs up to this many values are predicted in one call; larger inputs in
-# chunks of about this size, bounding the memory of the activations.
-_PREDICT_CHUNK_VALUES = 2**22
 
 if TYPE_CHECKING:  # typing.Self is Python 3.11+; annotations are not evaluated
     from typing import Self
@@ -115,6 +114,8 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             type,
         ],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "loss": [str, callable, dict, None],
+        "metrics": [list, tuple, None],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "validation_split": [Interval(Real, 0, 1, closed="left"), None],
@@ -271,6 +272,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             own=self._get_param_names(),
         )
         seed = seed_from(self.random_state)
+        metrics, scorers = check_metrics(self.metrics)
         return Plan(
             body=self._body(network, params, seed),
             sequence=self._sequence,
@@ -285,6 +287,9 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
                 self.callbacks, _routing.routed(params, "callbacks")
             ),
             fit_kwargs=_routing.routed(params, "fit"),
+            loss=check_loss(self.loss),
+            metrics=metrics,
+            scorers=scorers,
             epochs=self.epochs,
             batch_size=self.batch_size,
             shuffle=self.shuffle,
@@ -338,9 +343,8 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
     def _outputs(self, X: ArrayLike) -> dict:
         """Validate ``X`` and run the network: a dict of arrays by output name.
 
-        ``predict_on_batch`` skips ``Model.predict``'s per-call dataset and
-        callback set-up, which dominates the latency of small inputs. Inputs
-        are converted chunk by chunk: a memory-mapped X is never copied whole.
+        Inputs are converted and predicted chunk by chunk
+        (``_batches.outputs_in_chunks``).
         """
         check_is_fitted(self)
         inputs = self._network_input(self._check_input(X, reset=False))
@@ -351,15 +355,8 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             inputs = np.asarray(inputs, dtype=dtype)
             with new_models_tracing():
                 return self.model_.predict(inputs, self.batch_size, verbose=0)
-        chunk = max(1, _PREDICT_CHUNK_VALUES // int(np.prod(inputs.shape[1:])))
         with new_models_tracing():
-            parts = [
-                self.model_.predict_on_batch(
-                    np.asarray(inputs[start : start + chunk], dtype=dtype)
-                )
-                for start in range(0, len(inputs), chunk)
-            ]
-        return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+            return outputs_in_chunks(self.model_, inputs, None, dtype)
 
 
 def _replicas(model):

@@ -9,6 +9,27 @@ from ._keras import keras, on_tensorflow
 
 # Inputs per chunk of batches that the tf.data pipeline reads in one call.
 _CHUNK_BYTES = 1 << 20
+# Inputs up to this many values are predicted in one call; larger inputs in
+# chunks of about this size, bounding the memory of the activations.
+_PREDICT_CHUNK_VALUES = 2**22
+
+
+def outputs_in_chunks(model, inputs, rows, dtype):
+    """The network's outputs for ``inputs[rows]`` (all rows for None), a
+    dict of arrays by output name, converted and predicted chunk by chunk.
+
+    ``predict_on_batch`` skips ``Model.predict``'s per-call dataset and
+    callback set-up, which dominates the latency of small inputs; a
+    memory-mapped input is never copied whole.
+    """
+    n_rows = len(inputs) if rows is None else len(rows)
+    chunk = max(1, _PREDICT_CHUNK_VALUES // int(np.prod(inputs.shape[1:])))
+    parts = []
+    for start in range(0, n_rows, chunk):
+        at = slice(start, start + chunk)
+        part = inputs[at] if rows is None else inputs[rows[at]]
+        parts.append(model.predict_on_batch(np.asarray(part, dtype=dtype)))
+    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
 
 def one_pipeline(distribution):

@@ -19,7 +19,7 @@ def network_settings(estimator):
     """
     params = estimator.get_params(deep=False)
     names = ["network", estimator._shape_param, "dtype", "optimizer", "distribution"]
-    names.append("augment")
+    names += ["augment", "loss", "metrics"]
     if estimator.network is None:
         names += list(estimator._architecture_params())
     names += [k for k in params if k.startswith(("network__", "optimizer__"))]

@@ -99,6 +99,35 @@ BLOCKS = {
     learning_rate : float, default=1e-3
         Learning rate of the optimizer when given by name or class.
 
+    loss : str, keras.losses.Loss, callable, dict or None, default=None
+        The training loss: a Keras loss name (``"huber"``,
+        ``"categorical_focal_crossentropy"``, ...), a ``keras.losses.Loss``
+        or a function ``(y_true, y_pred)``; a dict sets it per output
+        (``"target"``, ``"target_0"``, ..., ``"auxiliary"``). One loss applies
+        to the main outputs; the auxiliary head keeps its squared error.
+        None is the sparse categorical cross-entropy (classifiers) or the
+        squared error (regressors). A classifier's loss whose name does not
+        say "sparse" gets one-hot rows of ``classes_`` as ``y_true``, the
+        shape of the probabilities; a regressor's loss sees the targets in
+        their units, divided by their variance as the squared error is.
+        ``sample_weight``, ``class_weight`` and the multi-task weights apply
+        to it. Part of the network: ``warm_start`` and ``partial_fit`` keep it.
+
+    metrics : list of (str, keras.metrics.Metric or callable), default=None
+        Further metrics reported per epoch in ``history_`` (and
+        ``val_``-prefixed on the validation data) and drawn by
+        :class:`TrainingHistoryDisplay`. A name of one of scikit-learn's
+        scorers (``"balanced_accuracy"``, ``"roc_auc_ovr"``,
+        ``"neg_mean_absolute_error"``, see
+        ``sklearn.metrics.get_scorer_names()``) is computed at the end of
+        each epoch from the predictions for the validation data where there
+        is some (``val_<name>``), else for the training data (``<name>``),
+        without sample weights, for one label (or one row of targets) per
+        sample; any other name, a ``keras.metrics.Metric`` or a function
+        ``(y_true, y_pred)`` is a Keras metric of the main outputs, computed
+        on every batch from what the loss sees. Classifiers always report
+        ``accuracy``.
+
     epochs : int, default=10
         Number of passes over the training data.
 

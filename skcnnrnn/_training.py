@@ -13,13 +13,14 @@ layers that act in training only, in ``networks.build_model``.
 
 import contextlib
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.model_selection import train_test_split
 
 from ._batches import Batches, fit_input
 from ._keras import keras, on_tensorflow
+from ._metrics import scorer_history, with_chosen_loss
 from ._random import keras_seed
 from ._workarounds import (
     new_models_tracing,
@@ -40,6 +41,9 @@ class Plan:
     make_optimizer: object  # () -> a new keras optimizer
     callbacks: list
     fit_kwargs: dict  # routed fit__* arguments
+    loss: object  # None (the targets' own), a Keras loss, or a dict by output
+    metrics: list  # Keras metrics of the main outputs
+    scorers: dict  # scikit-learn scorers by name, computed per epoch
     epochs: int
     batch_size: int
     shuffle: bool
@@ -71,6 +75,7 @@ def train(inputs, targets, plan, model=None, initial_epoch=0, n_train=None):
     weights and optimizer state are put back. ``n_train``: the rows from
     ``n_train`` on are a given validation set, not a random split.
     """
+    targets = with_chosen_loss(targets, plan.loss, plan.metrics)
     rows = _rows_to_train(targets)
     targets = targets.take(rows)
     if n_train is None:
@@ -86,6 +91,17 @@ def train(inputs, targets, plan, model=None, initial_epoch=0, n_train=None):
             np.flatnonzero(rows >= n_train),
         )
     targets.weights = {k: w / w[train_at].mean() for k, w in targets.weights.items()}
+    scoring = scorer_history(
+        plan.scorers,
+        inputs,
+        rows,
+        targets,
+        train_at if valid_at is None else valid_at,
+        "" if valid_at is None else "val_",
+        np.float64 if plan.dtype == "float64" else np.float32,
+    )
+    if scoring is not None:  # first: the other callbacks read its values
+        plan = replace(plan, callbacks=[scoring, *plan.callbacks])
     continued = model
     with keras_seed(plan.seed):
         batches = _training_batches(

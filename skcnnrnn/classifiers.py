@@ -94,6 +94,8 @@ class CNNClassifier(CNNNetworkMixin, BaseNetworkClassifier):
         augment=None,
         optimizer="adam",
         learning_rate=1e-3,
+        loss=None,
+        metrics=None,
         epochs=10,
         batch_size=32,
         validation_split=None,
@@ -122,6 +124,8 @@ class CNNClassifier(CNNNetworkMixin, BaseNetworkClassifier):
         self.augment = augment
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.loss = loss
+        self.metrics = metrics
         self.epochs = epochs
         self.batch_size = batch_size
         self.validation_split = validation_split
@@ -253,6 +257,8 @@ class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
         augment=None,
         optimizer="adam",
         learning_rate=1e-3,
+        loss=None,
+        metrics=None,
         epochs=10,
         batch_size=32,
         validation_split=None,
@@ -281,6 +287,8 @@ class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
         self.augment = augment
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.loss = loss
+        self.metrics = metrics
         self.epochs = epochs
         self.batch_size = batch_size
         self.validation_split = validation_split

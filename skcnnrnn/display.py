@@ -196,7 +196,8 @@ class TrainingHistoryDisplay:
             raise ValueError(
                 "history has no 'loss' values: pass a fitted estimator's history_."
             )
-        available = [key for key in self.history if not key.startswith("val_")]
+        # A metric may have validation values only (scikit-learn scorers).
+        available = list(dict.fromkeys(k.removeprefix("val_") for k in self.history))
         available.sort(key=lambda key: key != "loss")
         if metrics is None:
             return available

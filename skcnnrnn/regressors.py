@@ -77,6 +77,8 @@ class CNNRegressor(CNNNetworkMixin, BaseNetworkRegressor):
         augment=None,
         optimizer="adam",
         learning_rate=1e-3,
+        loss=None,
+        metrics=None,
         epochs=10,
         batch_size=32,
         validation_split=None,
@@ -103,6 +105,8 @@ class CNNRegressor(CNNNetworkMixin, BaseNetworkRegressor):
         self.augment = augment
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.loss = loss
+        self.metrics = metrics
         self.epochs = epochs
         self.batch_size = batch_size
         self.validation_split = validation_split
@@ -194,6 +198,8 @@ class CNNGRUSequenceRegressor(CNNGRUNetworkMixin, BaseNetworkRegressor):
         augment=None,
         optimizer="adam",
         learning_rate=1e-3,
+        loss=None,
+        metrics=None,
         epochs=10,
         batch_size=32,
         validation_split=None,
@@ -220,6 +226,8 @@ class CNNGRUSequenceRegressor(CNNGRUNetworkMixin, BaseNetworkRegressor):
         self.augment = augment
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.loss = loss
+        self.metrics = metrics
         self.epochs = epochs
         self.batch_size = batch_size
         self.validation_split = validation_split
