@@ -14,6 +14,7 @@ public ``initialize``/``partial_fit`` would bypass this class's validation.
 
 from __future__ import annotations
 
+import os
 import pickle
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _routing
 from ._batches import outputs_in_chunks
+from ._checkpoint import parameters_digest
 from ._continuing import (
     check_same_network,
     check_same_targets,
@@ -129,6 +131,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         "verbose": ["verbose"],
         "random_state": ["random_state"],
         "distribution": [StrOptions({"mirrored"}), HasMethods(["scope"]), None],
+        "checkpoint": [str, os.PathLike, None],
     }
     # scikit-learn's y_numeric rule (regressors). Every estimator takes a 2-D
     # y: label columns, per-step labels or several regression targets.
@@ -224,7 +227,13 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         validation = (X_val, y_val) if check_validation_set(X_val, y_val) else None
         plan = self._plan(validation is not None)
         if partial:
-            plan = replace(plan, epochs=1, validation_fraction=0, early_stopping=False)
+            plan = replace(
+                plan,
+                epochs=1,
+                validation_fraction=0,
+                early_stopping=False,
+                checkpoint=None,
+            )
         continued = (partial or self.warm_start) and hasattr(self, "model_")
         if continued:
             check_same_network(self)
@@ -274,7 +283,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         seed = seed_from(self.random_state)
         metrics, scorers = check_metrics(self.metrics)
         return Plan(
-            body=self._body(network, params, seed),
+            body=_bound_body(self, network, params, seed),
             sequence=self._sequence,
             augment=check_settings(self.augment),
             make_optimizer=partial(
@@ -290,6 +299,9 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             loss=check_loss(self.loss),
             metrics=metrics,
             scorers=scorers,
+            checkpoint=None
+            if self.checkpoint is None
+            else (self.checkpoint, parameters_digest(self)),
             epochs=self.epochs,
             batch_size=self.batch_size,
             shuffle=self.shuffle,
@@ -307,23 +319,6 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _network_function(self):
         return self._default_network if self.network is None else self.network
-
-    def _body(self, network, params, seed):
-        """``network`` with its parameters bound: body(inputs) -> features."""
-        kwargs = _routing.routed(params, "network")
-        if self.network is None:
-            own = self._architecture_params()
-            for name in own.keys() & kwargs.keys():
-                raise ValueError(
-                    f"network__{name} repeats the {name} parameter of the "
-                    f"built-in network: set {name} instead."
-                )
-            kwargs = {**own, **kwargs}
-        accepted = _routing.accepted_parameters(network) or set()
-        for name, value in (("seed", seed), ("dtype", self.dtype)):
-            if name in accepted:
-                kwargs[name] = value
-        return partial(network, **kwargs)
 
     def _check_input(self, X, y="no_validation", *, reset):
         """Validate ``X`` (and ``y``) as a row source (``_input.check_rows``),
@@ -357,6 +352,24 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
                 return self.model_.predict(inputs, self.batch_size, verbose=0)
         with new_models_tracing():
             return outputs_in_chunks(self.model_, inputs, None, dtype)
+
+
+def _bound_body(estimator, network, params, seed):
+    """``network`` with its parameters bound: body(inputs) -> features."""
+    kwargs = _routing.routed(params, "network")
+    if estimator.network is None:
+        own = estimator._architecture_params()
+        for name in own.keys() & kwargs.keys():
+            raise ValueError(
+                f"network__{name} repeats the {name} parameter of the "
+                f"built-in network: set {name} instead."
+            )
+        kwargs = {**own, **kwargs}
+    accepted = _routing.accepted_parameters(network) or set()
+    for name, value in (("seed", seed), ("dtype", estimator.dtype)):
+        if name in accepted:
+            kwargs[name] = value
+    return partial(network, **kwargs)
 
 
 def _replicas(model):

@@ -170,6 +170,12 @@ class Batches(keras.utils.PyDataset):
         if self.shuffle:
             self.rng.shuffle(self.order)
 
+    def skip_epochs(self, count):
+        """Shuffle as ``count`` epochs would have: a resumed fit (checkpoint)
+        then reads the batches its interrupted fit would have read."""
+        for _ in range(count):
+            self.on_epoch_end()
+
     def chunks(self, count):
         """The batches of ``count`` epochs, stacked: every part of a chunk
         has a leading axis of batches.

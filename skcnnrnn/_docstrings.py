@@ -220,6 +220,18 @@ default="float32"
         ``MultiWorkerMirroredStrategy`` across machines. None trains on
         TensorFlow's default device. ``batch_size`` is the global batch.
 
+    checkpoint : str, os.PathLike or None, default=None
+        A folder where ``fit`` saves its whole state after every epoch (the
+        network, its optimizer and random generators, the history, early
+        stopping's state) in one file, replaced atomically. If a fit is
+        killed, the same ``fit`` (same parameters and data) started again
+        with the same folder resumes after the last saved epoch, with the
+        result of an uninterrupted fit; the file is removed when the fit
+        ends. A file left by another fit is a ``ValueError``; ``verbose``
+        and ``callbacks`` may differ, and your callbacks' own state is not
+        saved. ``partial_fit`` (one epoch per
+        call) does not checkpoint: pickle the estimator between calls.
+
     **kwargs : dict
         Routed parameters in scikeras' style, checked when ``fit`` starts:
         ``optimizer__*`` (arguments of the optimizer class), ``fit__*``

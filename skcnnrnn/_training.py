@@ -19,6 +19,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from ._batches import Batches, fit_input
+from ._checkpoint import Checkpoint
 from ._keras import keras, on_tensorflow
 from ._metrics import scorer_history, with_chosen_loss
 from ._random import keras_seed
@@ -44,6 +45,7 @@ class Plan:
     loss: object  # None (the targets' own), a Keras loss, or a dict by output
     metrics: list  # Keras metrics of the main outputs
     scorers: dict  # scikit-learn scorers by name, computed per epoch
+    checkpoint: object  # None, or (folder, digest of the parameters)
     epochs: int
     batch_size: int
     shuffle: bool
@@ -91,6 +93,35 @@ def train(inputs, targets, plan, model=None, initial_epoch=0, n_train=None):
             np.flatnonzero(rows >= n_train),
         )
     targets.weights = {k: w / w[train_at].mean() for k, w in targets.weights.items()}
+    plan = _with_scoring(plan, inputs, rows, targets, train_at, valid_at)
+    checkpoint = None
+    if plan.checkpoint is not None:
+        checkpoint = Checkpoint(*plan.checkpoint, inputs, targets, initial_epoch)
+    resumed = None if checkpoint is None else checkpoint.resume()
+    continued = model
+    with keras_seed(plan.seed):
+        batches = _training_batches(
+            inputs, rows, targets, plan, train_at, valid_at, initial_epoch
+        )
+        if resumed is not None:
+            model = resumed.model
+            batches[0].skip_epochs(resumed.epochs_done)
+        elif model is None:
+            model = _new_model(inputs, rows[train_at], targets, train_at, plan)
+            if plan.distribution is None and on_tensorflow():
+                _build_training_state(model, batches[0][0])
+        with _restored_on_error(continued):
+            history, best_epoch = _keras_fit(
+                model, *batches, plan, initial_epoch, checkpoint, resumed
+            )
+    if checkpoint is not None:
+        checkpoint.remove()
+    return Trained(model, history, best_epoch)
+
+
+def _with_scoring(plan, inputs, rows, targets, train_at, valid_at):
+    """``plan`` with the callback of its scikit-learn scorers first (the
+    other callbacks read their values), scoring the validation rows."""
     scoring = scorer_history(
         plan.scorers,
         inputs,
@@ -100,20 +131,9 @@ def train(inputs, targets, plan, model=None, initial_epoch=0, n_train=None):
         "" if valid_at is None else "val_",
         np.float64 if plan.dtype == "float64" else np.float32,
     )
-    if scoring is not None:  # first: the other callbacks read its values
-        plan = replace(plan, callbacks=[scoring, *plan.callbacks])
-    continued = model
-    with keras_seed(plan.seed):
-        batches = _training_batches(
-            inputs, rows, targets, plan, train_at, valid_at, initial_epoch
-        )
-        if model is None:
-            model = _new_model(inputs, rows[train_at], targets, train_at, plan)
-            if plan.distribution is None and on_tensorflow():
-                _build_training_state(model, batches[0][0])
-        with _restored_on_error(continued):
-            history, best_epoch = _keras_fit(model, *batches, plan, initial_epoch)
-    return Trained(model, history, best_epoch)
+    if scoring is None:
+        return plan
+    return replace(plan, callbacks=[scoring, *plan.callbacks])
 
 
 def _new_model(inputs, rows, targets, train_at, plan):
@@ -281,12 +301,16 @@ def _training_batches(inputs, rows, targets, plan, train_at, valid_at, initial_e
     return training, validation
 
 
-def _keras_fit(model, training, validation, plan, initial_epoch):
+def _keras_fit(model, training, validation, plan, initial_epoch, checkpoint, resumed):
     """``model.fit`` with the plan's callbacks; the history and best epoch.
 
     A continued fit numbers its epochs on from ``initial_epoch``, so that
-    callbacks (learning-rate schedules, early stopping) see the total count.
+    callbacks (learning-rate schedules, early stopping) see the total count;
+    a resumed one (``checkpoint``) starts after the epochs it had done.
     """
+    done = 0 if resumed is None else resumed.epochs_done
+    if resumed is not None and (resumed.stopper or {}).get("stopped_epoch"):
+        done = plan.epochs  # early stopping had ended it: nothing left
     callbacks = [*plan.callbacks, _StopOnNonFiniteLoss()]
     stopper = None
     if plan.early_stopping:
@@ -298,12 +322,16 @@ def _keras_fit(model, training, validation, plan, initial_epoch):
             restore_best_weights=True,
         )
         callbacks.append(stopper)
+    if checkpoint is not None:  # last: it saves what early stopping has seen
+        callbacks.append(checkpoint.callback(resumed, stopper))
     try:  # the pipelines pin the batches until released
-        training_input, steps = fit_input(training, plan.distribution, plan.epochs)
+        training_input, steps = fit_input(
+            training, plan.distribution, max(plan.epochs - done, 1)
+        )
         validation_input, _ = fit_input(validation, plan.distribution)
         fit_kwargs = {
             "epochs": initial_epoch + plan.epochs,
-            "initial_epoch": initial_epoch,
+            "initial_epoch": initial_epoch + done,
             "verbose": _keras_verbose(plan.verbose),
             "validation_data": validation_input,
             # Batches shuffles its rows, from its own generator; Keras' shuffling
@@ -318,9 +346,24 @@ def _keras_fit(model, training, validation, plan, initial_epoch):
         for batches in (training, validation):
             if batches is not None:
                 batches.release()
+    history = _history(result.history, resumed)
+    best_epoch = initial_epoch + len(history["loss"]) - 1
+    if stopper is not None:
+        best_epoch = int(stopper.best_epoch)  # the epoch it restored
+    return history, best_epoch
+
+
+def _history(logs, resumed):
+    """The history of the fit (a resumed one's epochs first), under our
+    names; a ValueError if the loss became NaN or infinite."""
+    if resumed is not None:
+        logs = {
+            k: resumed.history.get(k, []) + list(logs.get(k, []))
+            for k in {**resumed.history, **logs}
+        }
     history = {
         _HISTORY_NAMES.get(key, key): [float(v) for v in values]
-        for key, values in result.history.items()
+        for key, values in logs.items()
     }
     if history["loss"] and not np.isfinite(history["loss"][-1]):
         raise ValueError(
@@ -328,10 +371,7 @@ def _keras_fit(model, training, validation, plan, initial_epoch):
             f"{len(history['loss'])}. Lower learning_rate, or check the inputs "
             "for extreme values."
         )
-    best_epoch = initial_epoch + len(history["loss"]) - 1
-    if stopper is not None:
-        best_epoch = int(stopper.best_epoch)  # the epoch it restored
-    return history, best_epoch
+    return history
 
 
 def _keras_verbose(verbose):

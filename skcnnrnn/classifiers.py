@@ -111,6 +111,7 @@ class CNNClassifier(CNNNetworkMixin, BaseNetworkClassifier):
         verbose=0,
         random_state=None,
         distribution=None,
+        checkpoint=None,
         **kwargs,
     ):
         self.filters = filters
@@ -141,6 +142,7 @@ class CNNClassifier(CNNNetworkMixin, BaseNetworkClassifier):
         self.verbose = verbose
         self.random_state = random_state
         self.distribution = distribution
+        self.checkpoint = checkpoint
         self._routed = kwargs
 
 
@@ -274,6 +276,7 @@ class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
         verbose=0,
         random_state=None,
         distribution=None,
+        checkpoint=None,
         **kwargs,
     ):
         self.filters = filters
@@ -304,4 +307,5 @@ class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
         self.verbose = verbose
         self.random_state = random_state
         self.distribution = distribution
+        self.checkpoint = checkpoint
         self._routed = kwargs

@@ -92,6 +92,7 @@ class CNNRegressor(CNNNetworkMixin, BaseNetworkRegressor):
         verbose=0,
         random_state=None,
         distribution=None,
+        checkpoint=None,
         **kwargs,
     ):
         self.filters = filters
@@ -120,6 +121,7 @@ class CNNRegressor(CNNNetworkMixin, BaseNetworkRegressor):
         self.verbose = verbose
         self.random_state = random_state
         self.distribution = distribution
+        self.checkpoint = checkpoint
         self._routed = kwargs
 
 
@@ -213,6 +215,7 @@ class CNNGRUSequenceRegressor(CNNGRUNetworkMixin, BaseNetworkRegressor):
         verbose=0,
         random_state=None,
         distribution=None,
+        checkpoint=None,
         **kwargs,
     ):
         self.filters = filters
@@ -241,4 +244,5 @@ class CNNGRUSequenceRegressor(CNNGRUNetworkMixin, BaseNetworkRegressor):
         self.verbose = verbose
         self.random_state = random_state
         self.distribution = distribution
+        self.checkpoint = checkpoint
         self._routed = kwargs

@@ -57,6 +57,7 @@ def _plan(**changes):
         loss=None,
         metrics=[],
         scorers={},
+        checkpoint=None,
         epochs=2,
         batch_size=8,
         shuffle=True,
