@@ -132,6 +132,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         "random_state": ["random_state"],
         "distribution": [StrOptions({"mirrored"}), HasMethods(["scope"]), None],
         "checkpoint": [str, os.PathLike, None],
+        "freeze_body": ["boolean", Interval(Integral, 0, None, closed="left")],
     }
     # scikit-learn's y_numeric rule (regressors). Every estimator takes a 2-D
     # y: label columns, per-step labels or several regression targets.
@@ -237,6 +238,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         continued = (partial or self.warm_start) and hasattr(self, "model_")
         if continued:
             check_same_network(self)
+            plan = replace(plan, frozen_before=self._frozen_with)
         with unchanged_on_error(self):
             X, y = self._check_input(X, y, reset=not continued)
             inputs, targets, n_train = _inputs_and_targets(
@@ -266,6 +268,7 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             self.n_iter_ = len(self.history_["loss"])
             self.best_epoch_ = trained.best_epoch
             self._network_settings = network_settings(self)
+            self._frozen_with = self.freeze_body
         return self
 
     def _plan(self, validation_set=False):
@@ -302,6 +305,8 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             checkpoint=None
             if self.checkpoint is None
             else (self.checkpoint, parameters_digest(self)),
+            freeze_body=self.freeze_body,
+            frozen_before=False,
             epochs=self.epochs,
             batch_size=self.batch_size,
             shuffle=self.shuffle,

@@ -86,7 +86,19 @@ BLOCKS = {
         frame of a sequence gets the same transform (a tiled image or a
         video keeps its geometry), or each its own with
         ``"per_frame": True``. The layers are part of ``model_`` and do
-        nothing outside training.""",
+        nothing outside training.
+
+    freeze_body : bool or int, default=False
+        Train only part of the network: True freezes every layer of the body
+        (only the output heads train), an int the first that many of its
+        layers with weights, in order, those inside a nested model (a
+        pretrained backbone, :mod:`skcnnrnn.backbones`) counted one by one.
+        A frozen ``BatchNormalization`` runs in inference mode. With
+        ``warm_start`` (or ``partial_fit``) it may change between fits, the
+        usual fine-tuning: fit the heads with the body frozen, then unfreeze
+        it at a lower ``learning_rate``; the network is then compiled again
+        with a new optimizer (its moments restart). False leaves the body's
+        layers as the body made them.""",
     "training": """\
     optimizer : str, keras.optimizers.Optimizer or its class, default="adam"
         Keras optimizer: a name ("adam", "sgd", "rmsprop", "adamw", ...), an

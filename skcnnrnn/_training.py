@@ -22,13 +22,16 @@ from ._batches import Batches, fit_input
 from ._checkpoint import Checkpoint
 from ._keras import keras, on_tensorflow
 from ._metrics import scorer_history, with_chosen_loss
+from ._persistence import keras_bytes, keras_model
 from ._random import keras_seed
+from ._statistics import channel_statistics
 from ._workarounds import (
     new_models_tracing,
     project_gru_inputs,
     releasing_training_graphs,
 )
 from .augmentation import augmentation
+from .backbones import set_frozen
 from .networks import build_model
 
 
@@ -46,6 +49,8 @@ class Plan:
     metrics: list  # Keras metrics of the main outputs
     scorers: dict  # scikit-learn scorers by name, computed per epoch
     checkpoint: object  # None, or (folder, digest of the parameters)
+    freeze_body: object  # bool or int: the body's layers not to train
+    frozen_before: object  # freeze_body of the fit a continued fit goes on from
     epochs: int
     batch_size: int
     shuffle: bool
@@ -110,6 +115,8 @@ def train(inputs, targets, plan, model=None, initial_epoch=0, n_train=None):
             model = _new_model(inputs, rows[train_at], targets, train_at, plan)
             if plan.distribution is None and on_tensorflow():
                 _build_training_state(model, batches[0][0])
+        elif _changed(plan.freeze_body, plan.frozen_before):
+            model = continued = _refrozen(model, plan)
         with _restored_on_error(continued):
             history, best_epoch = _keras_fit(
                 model, *batches, plan, initial_epoch, checkpoint, resumed
@@ -159,6 +166,7 @@ def _new_model(inputs, rows, targets, train_at, plan):
             masked=getattr(inputs, "lengths", None) is not None,
             augment=augment,
         )
+        set_frozen(model, plan.freeze_body)
         model.compile(
             optimizer=plan.make_optimizer(),
             loss=targets.losses,
@@ -166,6 +174,23 @@ def _new_model(inputs, rows, targets, train_at, plan):
             metrics=targets.metrics,
         )
     return project_gru_inputs(model)
+
+
+def _changed(freeze, before):
+    """Whether ``freeze_body`` changed (True and 1 differ)."""
+    return (freeze, type(freeze)) != (before, type(before))
+
+
+def _refrozen(model, plan):
+    """A copy of ``model`` with the body's layers frozen by ``freeze_body``
+    instead of ``frozen_before``, compiled again with a new optimizer, as
+    Keras' fine-tuning guide does (the moments of the layers now trained do
+    not exist). A copy: a failed fit leaves the fitted network as it was."""
+    model = keras_model(keras_bytes(model))
+    set_frozen(model, plan.freeze_body, plan.frozen_before)
+    config = keras.saving.deserialize_keras_object(model.get_compile_config())
+    model.compile(**{**config, "optimizer": plan.make_optimizer()})
+    return model
 
 
 def _build_training_state(model, batch):
@@ -403,38 +428,3 @@ class _StopOnNonFiniteLoss(keras.callbacks.Callback):
         loss = (logs or {}).get("loss")
         if loss is not None and not np.isfinite(float(loss)):
             self.model.stop_training = True
-
-
-def channel_statistics(inputs, rows, weights, chunk_values=2**18):
-    """Weighted per-channel mean and variance of ``inputs[rows]`` (float64),
-    and the range ``(min, max)`` of its values (what augmentation keeps to).
-
-    Works in chunks of about ``chunk_values`` values (2 MiB as float64), so
-    no float copy of the data is made, however large (or memory-mapped).
-    Padded steps (NaN frames of inputs with ``lengths``) are left out.
-    """
-    chunk = max(1, chunk_values // int(np.prod(inputs.shape[1:])))
-    channels = inputs.shape[-1]
-    lengths = getattr(inputs, "lengths", None)
-    total = np.zeros(channels)
-    total_sq = np.zeros(channels)
-    low, high = np.inf, -np.inf
-    for start in range(0, len(rows), chunk):
-        part = rows[start : start + chunk]
-        # Weighted column sums as matrix-vector products (BLAS), then summed
-        # per channel: 4x faster than einsum over (n, pixels, channels).
-        x = inputs[part].reshape(len(part), -1).astype(np.float64)  # a copy
-        if lengths is not None:
-            np.nan_to_num(x, copy=False)
-        low, high = min(low, x.min()), max(high, x.max())
-        w = weights[start : start + chunk]
-        total += (w @ x).reshape(-1, channels).sum(axis=0)
-        x *= x
-        total_sq += (w @ x).reshape(-1, channels).sum(axis=0)
-    if lengths is None:
-        count = weights.sum() * np.prod(inputs.shape[1:-1])
-    else:  # real frames only
-        count = weights @ lengths[rows] * np.prod(inputs.shape[2:-1])
-    mean = total / count
-    variance = np.maximum(total_sq / count - mean**2, 0.0)
-    return mean, variance, (float(low), float(high))

@@ -92,6 +92,7 @@ class CNNClassifier(CNNNetworkMixin, BaseNetworkClassifier):
         padding="same",
         network=None,
         augment=None,
+        freeze_body=False,
         optimizer="adam",
         learning_rate=1e-3,
         loss=None,
@@ -123,6 +124,7 @@ class CNNClassifier(CNNNetworkMixin, BaseNetworkClassifier):
         self.padding = padding
         self.network = network
         self.augment = augment
+        self.freeze_body = freeze_body
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.loss = loss
@@ -257,6 +259,7 @@ class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
         padding="same",
         network=None,
         augment=None,
+        freeze_body=False,
         optimizer="adam",
         learning_rate=1e-3,
         loss=None,
@@ -288,6 +291,7 @@ class CNNGRUSequenceClassifier(CNNGRUNetworkMixin, BaseNetworkClassifier):
         self.padding = padding
         self.network = network
         self.augment = augment
+        self.freeze_body = freeze_body
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.loss = loss

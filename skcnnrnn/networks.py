@@ -5,11 +5,12 @@ A network is a body, ``body(inputs, **params) -> features`` (``cnn_body``,
 input normalisation and one output layer per head; :func:`build_cnn` and
 :func:`build_cnn_gru` are the seed's whole networks."""
 
+import inspect
 from functools import partial
-from typing import NamedTuple
 
 import numpy as np
 
+from ._heads import HEAD_PREFIX, Head, features_of, normalize, output_layer
 from ._keras import keras
 from ._seeds import Seeds
 
@@ -150,29 +151,6 @@ def cnn_gru_body(
     return layers.Dropout(dropout, seed=seeds.next(), dtype=dtype)(x)
 
 
-class Head(NamedTuple):
-    """One output layer of :func:`build_model`.
-
-    Parameters
-    ----------
-    units : int
-        Number of outputs (classes, or regression targets).
-    activation : str, default="softmax"
-        Activation of the output layer ("linear" for regression).
-    per_step : bool, default=False
-        One output per step of a sequence rather than one per sample.
-    mean, variance : array-like of shape (units,), default=None
-        A fixed ``Normalization(invert=True)`` after the layer, mapping its
-        standardised output to the targets' scale (regression).
-    """
-
-    units: int
-    activation: str = "softmax"
-    per_step: bool = False
-    mean: object = None
-    variance: object = None
-
-
 def build_model(
     input_shape,
     body,
@@ -199,6 +177,9 @@ def build_model(
         vector per sample), or for a sequence ``(batch, steps, features)``
         (one per step; heads with one output per sequence read the last step).
         Larger feature maps are flattened (per step for a sequence).
+        A body whose signature names ``raw_inputs`` also gets the input
+        before normalisation (after augmentation), for a pretrained
+        network's own preprocessing (:mod:`skcnnrnn.backbones`).
     heads : dict of str to Head
         The output layers, by output name.
     sequence : bool, default=False
@@ -231,12 +212,14 @@ def build_model(
         x = keras.ops.where(keras.ops.isnan(inputs), 0.0, inputs)
         kwargs["mask"] = keras.ops.logical_not(keras.ops.isnan(inputs[:, :, 0, 0, 0]))
     x = x if augment is None else augment(x)
-    features = body(_normalize(x, input_mean, input_variance, dtype), **kwargs)
+    if "raw_inputs" in inspect.signature(body).parameters:  # e.g. a backbone's
+        kwargs["raw_inputs"] = x  # own preprocessing (skcnnrnn.backbones)
+    features = body(normalize(x, input_mean, input_variance, dtype), **kwargs)
     if not isinstance(features, keras.KerasTensor):
         raise TypeError(
             f"The network body must return a Keras tensor, got {type(features)!r}."
         )
-    per_sample, per_step = _features(features, input_shape, sequence)
+    per_sample, per_step = features_of(features, input_shape, sequence)
     seeds = Seeds(None if seed is None else seed + 1)
     outputs = {}
     for key, head in heads.items():
@@ -247,7 +230,7 @@ def build_model(
                 f"this body returned shape {tuple(features.shape)}."
             )
         x = per_step if head.per_step else per_sample
-        outputs[key] = _head(x, head, dtype, seeds)
+        outputs[key] = output_layer(x, head, dtype, seeds, f"{HEAD_PREFIX}{key}")
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -351,26 +334,6 @@ def build_cnn_gru(
     )
 
 
-def _features(features, input_shape, sequence):
-    """The body's output as (per-sample features, per-step features or None)."""
-    if not sequence:
-        if len(features.shape) > 2:
-            features = layers.Flatten()(features)
-        return features, None
-    if len(features.shape) == 2:
-        return features, None
-    steps = input_shape[0]
-    if features.shape[1] != steps:
-        raise ValueError(
-            f"The network body returned shape {tuple(features.shape)} for "
-            f"sequences of {steps} steps: a per-step output must keep the steps "
-            f"as its second axis, (batch, {steps}, features)."
-        )
-    if len(features.shape) > 3:
-        features = layers.Reshape((steps, -1))(features)
-    return features[:, -1], features
-
-
 def _conv_blocks(x, filters, kernel_size, pool_size, padding, dtype, seeds):
     size = out = np.array(x.shape[-3:-1])
     for _ in filters:  # the image size after each block
@@ -398,34 +361,6 @@ def _conv_blocks(x, filters, kernel_size, pool_size, padding, dtype, seeds):
         x = conv(x)
         x = layers.MaxPooling2D(pool_size, padding=padding, dtype=dtype)(x)
     return x
-
-
-def _normalize(inputs, mean, variance, dtype, invert=False):
-    """Standardise ``inputs`` per channel (or, inverted, map back); None: as is."""
-    if mean is None:
-        return inputs
-    return layers.Normalization(
-        axis=-1,
-        mean=np.asarray(mean, dtype=np.float64),
-        variance=np.asarray(variance, dtype=np.float64),
-        invert=invert,
-        dtype=dtype,
-    )(inputs)
-
-
-def _head(x, head, dtype, seeds):
-    # Mixed precision computes the head in float32 so softmax stays accurate.
-    head_dtype = "float64" if dtype == "float64" else "float32"
-    dense = layers.Dense(
-        head.units,
-        activation=head.activation,
-        kernel_initializer=seeds.glorot(),
-        dtype=head_dtype,
-    )
-    # Dense maps the last axis, so per-step features need no TimeDistributed
-    # (which would loop over the steps).
-    x = dense(x)
-    return _normalize(x, head.mean, head.variance, head_dtype, invert=True)
 
 
 def _whole_network(input_shape, body, head, auxiliary_outputs, dtype, seed, **kwargs):

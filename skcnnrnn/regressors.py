@@ -75,6 +75,7 @@ class CNNRegressor(CNNNetworkMixin, BaseNetworkRegressor):
         padding="same",
         network=None,
         augment=None,
+        freeze_body=False,
         optimizer="adam",
         learning_rate=1e-3,
         loss=None,
@@ -104,6 +105,7 @@ class CNNRegressor(CNNNetworkMixin, BaseNetworkRegressor):
         self.padding = padding
         self.network = network
         self.augment = augment
+        self.freeze_body = freeze_body
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.loss = loss
@@ -198,6 +200,7 @@ class CNNGRUSequenceRegressor(CNNGRUNetworkMixin, BaseNetworkRegressor):
         padding="same",
         network=None,
         augment=None,
+        freeze_body=False,
         optimizer="adam",
         learning_rate=1e-3,
         loss=None,
@@ -227,6 +230,7 @@ class CNNGRUSequenceRegressor(CNNGRUNetworkMixin, BaseNetworkRegressor):
         self.padding = padding
         self.network = network
         self.augment = augment
+        self.freeze_body = freeze_body
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.loss = loss

@@ -475,12 +475,12 @@ def test_single_sample_prediction_matches_batch():
 
 
 def test_large_inputs_are_predicted_in_chunks(monkeypatch):
-    import skcnnrnn._base as base
+    import skcnnrnn._batches as batches
 
     X, y = small_images(n=40)
     clf = CNNClassifier(**FAST).fit(X, y)
     whole = clf.predict_proba(X)
-    monkeypatch.setattr(base, "_PREDICT_CHUNK_VALUES", 64 * 7)  # 7 images a chunk
+    monkeypatch.setattr(batches, "_PREDICT_CHUNK_VALUES", 64 * 7)  # 7 images a chunk
     np.testing.assert_allclose(clf.predict_proba(X), whole, rtol=1e-5)
 
 

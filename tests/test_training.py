@@ -7,8 +7,9 @@ import keras
 import numpy as np
 import pytest
 
+from skcnnrnn._statistics import channel_statistics
 from skcnnrnn._targets import class_targets
-from skcnnrnn._training import Plan, _validation_split, channel_statistics, train
+from skcnnrnn._training import Plan, _validation_split, train
 from skcnnrnn.networks import cnn_body
 
 
@@ -58,6 +59,8 @@ def _plan(**changes):
         metrics=[],
         scorers={},
         checkpoint=None,
+        freeze_body=False,
+        frozen_before=False,
         epochs=2,
         batch_size=8,
         shuffle=True,
