@@ -97,8 +97,11 @@ BLOCKS = {
         ``warm_start`` (or ``partial_fit``) it may change between fits, the
         usual fine-tuning: fit the heads with the body frozen, then unfreeze
         it at a lower ``learning_rate``; the network is then compiled again
-        with a new optimizer (its moments restart). False leaves the body's
-        layers as the body made them.""",
+        with a new optimizer (its moments restart). Unfreezing leaves the
+        ``BatchNormalization`` layers frozen, as Keras advises for
+        fine-tuning (their pretrained statistics are kept); a fit from
+        scratch with False trains them. False leaves the body's layers as
+        the body made them.""",
     "training": """\
     optimizer : str, keras.optimizers.Optimizer or its class, default="adam"
         Keras optimizer: a name ("adam", "sgd", "rmsprop", "adamw", ...), an

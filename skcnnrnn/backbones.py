@@ -173,9 +173,10 @@ def set_frozen(model, count, before=0):
         Layers to freeze: True all, False none.
     before : bool or int, default=0
         An earlier ``count``: the layers it froze and ``count`` does not are
-        trained again. Layers no count reaches keep their ``trainable`` as
-        the body set it. A frozen ``BatchNormalization`` runs in inference
-        mode (Keras' rule).
+        trained again, except ``BatchNormalization`` layers, which stay
+        frozen. Layers no count reaches keep their ``trainable`` as the body
+        set it. A frozen ``BatchNormalization`` runs in inference mode
+        (Keras' rule).
 
     Returns
     -------
@@ -185,7 +186,14 @@ def set_frozen(model, count, before=0):
     layers = body_layers(model)
     count, before = (len(layers) if n is True else int(n) for n in (count, before))
     for i, layer in enumerate(layers[: max(count, before)]):
-        layer.trainable = i >= count
+        # Keras' fine-tuning advice: unfrozen, batch normalisation would
+        # replace the pretrained statistics by those of a few training
+        # batches; a call with training=False no longer prevents it, as
+        # fit's training=True overrides it (keras-team/keras#20285).
+        unfrozen = i >= count and not (
+            i < before and isinstance(layer, keras.layers.BatchNormalization)
+        )
+        layer.trainable = unfrozen
     return min(count, len(layers))
 
 

@@ -84,19 +84,27 @@ def mobilenet_weights(tmp_path_factory):
     return str(path), [w.copy() for w in net.get_weights()]
 
 
+def _on_mobilenet(digits, path):
+    """The digits at 32 x 32, 0-255, and the parameters of a one-epoch
+    CNNClassifier on the MobileNetV3Small of the weights file ``path``."""
+    images = np.repeat(np.repeat(digits[0], 4, axis=1), 4, axis=2)[..., None] * 16
+    params = dict(
+        network=application_body,
+        network__weights=path,
+        network__minimalistic=True,
+        epochs=1,
+        random_state=0,
+    )
+    return images, params
+
+
 def test_an_application_body_from_a_local_weights_file_frozen_and_saved(
     digits, mobilenet_weights, tmp_path
 ):
     path, weights = mobilenet_weights
-    images = np.repeat(np.repeat(digits[0], 4, axis=1), 4, axis=2)[..., None] * 16
-    clf = CNNClassifier(
-        network=application_body,
-        network__weights=path,
-        network__minimalistic=True,
-        freeze_body=True,
-        epochs=1,
-        random_state=0,
-    ).fit(images, digits[1])  # one channel, repeated to three
+    images, params = _on_mobilenet(digits, path)
+    clf = CNNClassifier(**params, freeze_body=True)
+    clf.fit(images, digits[1])  # one channel, repeated to three
     backbone = clf.model_.get_layer("MobileNetV3Small")
     for loaded, saved in zip(backbone.get_weights(), weights, strict=True):
         np.testing.assert_array_equal(loaded, saved)  # frozen: as in the file
@@ -154,3 +162,36 @@ def test_an_application_body_for_sequences_and_a_bad_name(digits):
     assert body_layers(clf.model_)[-1].name.startswith("gru")
     with pytest.raises(ValueError, match="application='MobileNet3' is not a model"):
         clf.set_params(network__application="MobileNet3").fit(frames, y[:12] % 2)
+
+
+def _statistics_and_kernels(net):
+    layers = [layer for layer in net.layers if layer.weights]
+    norms = [layer for layer in layers if "BatchNorm" in type(layer).__name__]
+    statistics = [w.numpy() for n in norms for w in (n.moving_mean, n.moving_variance)]
+    return statistics, layers[0].get_weights()[0]
+
+
+def test_unfreezing_leaves_batch_normalization_frozen(digits, mobilenet_weights):
+    path, _ = mobilenet_weights
+    images, params = _on_mobilenet(digits, path)
+    clf = CNNClassifier(**params, freeze_body=True, warm_start=True)
+    clf.fit(images, digits[1]).set_params(freeze_body=False).fit(images, digits[1])
+    scratch = CNNClassifier(**params).fit(images, digits[1])
+    saved = keras.applications.MobileNetV3Small(
+        include_top=False, weights=path, input_shape=(32, 32, 3), minimalistic=True
+    )
+    in_file, kernel = _statistics_and_kernels(saved)
+    for fit, kept in ((clf, True), (scratch, False)):
+        backbone = fit.model_.get_layer("MobileNetV3Small")
+        statistics, trained = _statistics_and_kernels(backbone)
+        assert not np.array_equal(kernel, trained)  # the body trained
+        same = [np.array_equal(a, b) for a, b in zip(in_file, statistics, strict=True)]
+        # Unfrozen after a freeze: Keras' fine-tuning advice, the statistics
+        # stay as in the file. Trained from the start: batches update them.
+        assert all(same) if kept else not any(same)
+    norms = [
+        isinstance(layer, keras.layers.BatchNormalization)
+        for layer in body_layers(clf.model_)
+    ]
+    trainable = [layer.trainable for layer in body_layers(clf.model_)]
+    assert any(norms) and trainable == [not norm for norm in norms]
