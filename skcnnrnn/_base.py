@@ -51,7 +51,11 @@ from ._persistence import (
 from ._random import seed_from
 from ._targets import TargetLayout, Targets, sample_weights
 from ._training import Plan, train
-from ._validation import check_validation_set, with_validation_set
+from ._validation import (
+    check_validation_set,
+    validation_weights,
+    with_validation_set,
+)
 from ._workarounds import new_models_tracing
 from .augmentation import check_settings
 from .sequences import fill_padded_steps, padded_labels
@@ -100,8 +104,14 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         """The steps of each sample (None for images), for per-step labels."""
 
     @abstractmethod
-    def _encode_target(self, y, weights, inputs, **target_args) -> Targets:
-        """``y`` (and ``fit``'s target arguments) as the targets of each head."""
+    def _encode_target(
+        self, y, weights, inputs, n_train=None, **target_args
+    ) -> Targets:
+        """``y`` (and ``fit``'s target arguments) as the targets of each head.
+
+        ``n_train``: the rows of ``y`` before a given validation set's (None:
+        all are training rows), from which class weights are computed.
+        """
 
     def _store_layout(self, layout: TargetLayout) -> None:
         """Set the public fitted attributes that ``layout`` determines."""
@@ -216,16 +226,15 @@ class BaseNetwork(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             state["model_"] = keras_bytes(state["model_"])
         return state
 
-    def _fit(
-        self, X, y, sample_weight, *, partial=False, X_val=None, y_val=None, **target
-    ):
+    def _fit(self, X, y, sample_weight, *, partial=False, validation=(), **target):
         """Validate, encode the targets and train; see the subclasses' fit.
 
         ``partial`` (``partial_fit``) trains one epoch on all of ``X``. It
         continues a fitted network, as ``fit`` does with ``warm_start``.
-        ``X_val``, ``y_val``: a validation set instead of ``validation_split``.
+        ``validation``: ``fit``'s ``(X_val, y_val, sample_weight_val)``, a
+        validation set instead of ``validation_split`` where given.
         """
-        validation = (X_val, y_val) if check_validation_set(X_val, y_val) else None
+        validation = validation if check_validation_set(*validation) else None
         plan = self._plan(validation is not None)
         if partial:
             plan = replace(
@@ -416,7 +425,8 @@ def _inputs_and_targets(estimator, X, y, sample_weight, validation, target):
     and where a given validation set starts (None without one).
 
     Padded sequences get no weight (and any label) at the padded steps; a
-    validation set ``(X_val, y_val)`` is appended, each of its rows of weight 1.
+    validation set ``(X_val, y_val, sample_weight_val)`` is appended, its rows
+    weighted by ``sample_weight_val`` (1 for None).
     """
     inputs = estimator._network_input(X)
     lengths = getattr(inputs, "lengths", None)
@@ -427,9 +437,12 @@ def _inputs_and_targets(estimator, X, y, sample_weight, validation, target):
     n_train = None
     if validation is not None:
         n_train = len(y)
-        inputs, y = with_validation_set(estimator, inputs, y, *validation)
-        weights = np.r_[weights, np.ones(len(y) - n_train)]
-    targets = estimator._encode_target(y, weights, inputs, **target)
+        *given, sample_weight_val = validation
+        inputs, y = with_validation_set(estimator, inputs, y, *given)
+        weights = np.r_[
+            weights, validation_weights(sample_weight_val, len(y) - n_train)
+        ]
+    targets = estimator._encode_target(y, weights, inputs, n_train=n_train, **target)
     if lengths is not None:
         targets = targets.without_padding(lengths)
     return inputs, targets, n_train

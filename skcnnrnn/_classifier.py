@@ -51,6 +51,7 @@ class BaseNetworkClassifier(ScoresMixin, ClassifierMixin, BaseNetwork):
         *,
         X_val: ArrayLike | None = None,
         y_val: ArrayLike | None = None,
+        sample_weight_val: ArrayLike | None = None,
     ) -> Self:
         """Build the network and train it on ``(X, y)``.
 
@@ -93,18 +94,24 @@ class BaseNetworkClassifier(ScoresMixin, ClassifierMixin, BaseNetwork):
         y_val : array-like, default=None
             Targets of ``X_val``, of the layout of ``y`` (and only classes of ``y``).
 
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Non-negative weights of the rows of ``X_val`` in the validation
+            loss (1 for None), times ``class_weight`` as in training: the
+            validation loss is the training objective. ``"balanced"`` class
+            weights are computed from ``y`` alone.
+
         Returns
         -------
         self : object
             The fitted classifier.
         """
+        validation = (X_val, y_val, sample_weight_val)
         return self._fit(
             X,
             y,
             sample_weight,
+            validation=validation,
             auxiliary_target=auxiliary_target,
-            X_val=X_val,
-            y_val=y_val,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -188,10 +195,10 @@ default=None
         self.classes_ = layout.classes
         self.n_auxiliary_outputs_ = layout.n_auxiliary_outputs
 
-    def _encode_target(self, y, weights, inputs, auxiliary_target=None, classes=None):
-        targets = class_targets(
-            y, weights, self.class_weight, steps=self._steps(inputs), classes=classes
-        )
+    def _encode_target(self, y, weights, inputs, auxiliary_target=None, **rows):
+        # rows: n_train (where a validation set starts), classes (partial_fit)
+        steps = self._steps(inputs)
+        targets = class_targets(y, weights, self.class_weight, steps=steps, **rows)
         if auxiliary_target is None:
             return targets
         auxiliary = check_auxiliary_target(auxiliary_target, len(y))

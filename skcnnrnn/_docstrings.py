@@ -197,6 +197,8 @@ BLOCKS = {
         "balanced" (with label columns, applied to each column, or one dict
         per column). Multiplied into ``sample_weight`` (with per-step labels,
         into the weight of each step); the caller's arrays are never modified.
+        With a validation set (``fit(X_val=...)``), into its weights too,
+        "balanced" computed from the training rows.
 
     auxiliary_loss_weight : float >= 0, default=0.5
         Weight of the auxiliary regression head's loss when ``fit`` is given an

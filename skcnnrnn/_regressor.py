@@ -29,6 +29,7 @@ class BaseNetworkRegressor(RegressorMixin, BaseNetwork):
         *,
         X_val: ArrayLike | None = None,
         y_val: ArrayLike | None = None,
+        sample_weight_val: ArrayLike | None = None,
     ) -> Self:
         """Build the network and train it on ``(X, y)``.
 
@@ -58,12 +59,17 @@ class BaseNetworkRegressor(RegressorMixin, BaseNetwork):
         y_val : array-like, default=None
             Targets of ``X_val``, of the layout of ``y``.
 
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Non-negative weights of the rows of ``X_val`` in the validation
+            loss (1 for None), scaled as ``sample_weight`` is.
+
         Returns
         -------
         self : object
             The fitted regressor.
         """
-        return self._fit(X, y, sample_weight, X_val=X_val, y_val=y_val)
+        validation = (X_val, y_val, sample_weight_val)
+        return self._fit(X, y, sample_weight, validation=validation)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(
@@ -114,7 +120,8 @@ class BaseNetworkRegressor(RegressorMixin, BaseNetwork):
         """
         return self._fit(X, y, sample_weight, partial=True)
 
-    def _encode_target(self, y, weights, inputs):
+    def _encode_target(self, y, weights, inputs, n_train=None):
+        # Standardised later, by the training rows' statistics (train()).
         return regression_targets(y, weights)
 
     def predict(self, X: ArrayLike) -> np.ndarray:

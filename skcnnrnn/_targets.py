@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight
 
@@ -117,14 +117,16 @@ def sample_weights(sample_weight, n_samples):
     )
 
 
-def class_targets(y, weights, class_weight, *, steps=None, classes=None):
+def class_targets(y, weights, class_weight, *, steps=None, classes=None, n_train=None):
     """Targets of a classifier: one head, per-step labels or k label columns.
 
     ``steps`` is the number of steps of a sequence, whose 2-D ``y`` with one
     column per step holds per-step labels; any other 2-D ``y`` is k label
     columns, each with its own classes and head. ``classes`` (partial_fit)
     fixes the classes, one array (or one per label column); otherwise they
-    are those of ``y``.
+    are those of ``y``. ``"balanced"`` class weights come from the first
+    ``n_train`` rows (all for None): a validation set appended to them is
+    weighted as training rows of its classes are.
     """
     y = _column_vector_as_1d(y, steps)
     check_classification_targets(y)
@@ -146,7 +148,7 @@ def class_targets(y, weights, class_weight, *, steps=None, classes=None):
             f"{len(columns)} label columns: give one per column."
         )
     head_weights = [
-        _class_weighted(weights, c, _for_column(class_weight, j))
+        _class_weighted(weights, c, _for_column(class_weight, j), n_train)
         for j, c in enumerate(columns)
     ]
     if not any(np.any(w > 0) for w in head_weights):
@@ -281,9 +283,15 @@ def _for_column(class_weight, column):
     return class_weight
 
 
-def _class_weighted(weights, codes, class_weight):
-    """``weights`` times the class weights, in the shape of ``codes``."""
+def _class_weighted(weights, codes, class_weight, n_train=None):
+    """``weights`` times the class weights, in the shape of ``codes``;
+    "balanced" from the first ``n_train`` rows."""
     if class_weight is None:
         return weights
+    if isinstance(class_weight, str) and n_train is not None:
+        train = codes[:n_train].ravel()
+        present = np.unique(train)
+        balanced = compute_class_weight(class_weight, classes=present, y=train)
+        class_weight = dict(zip(present.tolist(), balanced, strict=True))
     per_value = compute_sample_weight(class_weight, codes.ravel())
     return weights.reshape(-1, *[1] * (codes.ndim - 1)) * per_value.reshape(codes.shape)

@@ -5,11 +5,18 @@ HistGradientBoosting takes one: appended to the training rows, which
 import numpy as np
 from sklearn.base import is_classifier
 
+from ._targets import sample_weights
 from .sequences import ConcatenatedRows
 
 
-def check_validation_set(X_val, y_val):
-    """Whether a validation set is given: both or neither."""
+def check_validation_set(X_val=None, y_val=None, sample_weight_val=None):
+    """Whether a validation set is given: both or neither (and its weights
+    only with it)."""
+    if sample_weight_val is not None and X_val is None:
+        raise ValueError(
+            "sample_weight_val is given without a validation set: pass X_val "
+            "and y_val too."
+        )
     if (X_val is None) != (y_val is None):
         raise ValueError(
             "X_val and y_val must be given together (a validation set), or "
@@ -49,3 +56,13 @@ def with_validation_set(estimator, inputs, y, X_val, y_val):
             )
     validation = estimator._network_input(X_val)
     return ConcatenatedRows(inputs, validation), np.concatenate([y, y_val])
+
+
+def validation_weights(sample_weight_val, n_val):
+    """Validated ``sample_weight_val`` (ones for None), its errors named."""
+    try:
+        return sample_weights(sample_weight_val, n_val)
+    except ValueError as error:  # also all zero: nothing to validate on
+        raise ValueError(
+            f"sample_weight_val is not valid for the {n_val} rows of X_val: {error}"
+        ) from None

@@ -67,3 +67,14 @@ def test_class_weight_keys_are_the_users_labels_not_codes():
         np.array(["cat", "owl"]), np.ones(2), {"owl": 2.0, "cat": 1.0}
     )
     np.testing.assert_array_equal(strings.weights["target"], [1, 2])
+
+
+def test_balanced_class_weights_come_from_the_training_rows():
+    # 3 training rows of class 0 and 1 of class 1, then a balanced validation
+    # set: its rows get the weights of the training rows of their class.
+    y = np.array([0, 0, 0, 1, 0, 1, 0, 1])
+    targets = class_targets(y, np.ones(8), "balanced", n_train=4)
+    expected = [2 / 3, 2 / 3, 2 / 3, 2, 2 / 3, 2, 2 / 3, 2]
+    np.testing.assert_allclose(targets.weights["target"], expected)
+    everything = class_targets(y, np.ones(8), "balanced")
+    assert not np.allclose(everything.weights["target"], expected)

@@ -84,6 +84,57 @@ def test_validation_set_errors_name_it_and_leave_the_fit_as_it_was(
     assert clf.model_ is before and clf.n_iter_ == 1
 
 
+@pytest.mark.parametrize(
+    "given, match",
+    [
+        (dict(sample_weight_val=np.ones(100)), "sample_weight_val is given without"),
+        (
+            dict(X_val="X", y_val="y", sample_weight_val=np.ones(99)),
+            "sample_weight_val is not valid for the 100 rows of X_val",
+        ),
+        (
+            dict(X_val="X", y_val="y", sample_weight_val=np.zeros(100)),
+            "sample_weight_val is not valid.*non-zero",
+        ),
+    ],
+)
+def test_validation_weights_errors_name_them(digits, given, match):
+    X, y, X_val, y_val = digits
+    given = {
+        **given,
+        **{
+            k: {"X": X_val, "y": y_val}[v]
+            for k, v in given.items()
+            if isinstance(v, str)
+        },
+    }
+    with pytest.raises(ValueError, match=match):
+        CNNClassifier(epochs=1).fit(X, y, **given)
+
+
+def test_sample_weight_val_weights_the_validation_rows(digits):
+    X, y, X_val, y_val = digits
+    fits = [
+        CNNClassifier(epochs=2, random_state=0).fit(X, y, **validation)
+        for validation in (
+            dict(
+                X_val=X_val,
+                y_val=y_val,
+                sample_weight_val=np.r_[np.ones(50), np.zeros(50)],
+            ),
+            dict(X_val=X_val[:50], y_val=y_val[:50]),
+            dict(X_val=X_val, y_val=y_val),
+        )
+    ]
+    weighted, first_half, unweighted = (fit.history_ for fit in fits)
+    # Rows of weight 0 are left out of the validation, as of training: the
+    # same training, validated on the first half only.
+    for name in ("val_loss", "val_accuracy"):
+        np.testing.assert_allclose(weighted[name], first_half[name], rtol=1e-6)
+    np.testing.assert_array_equal(weighted["loss"], unweighted["loss"])
+    assert weighted["val_loss"] != unweighted["val_loss"]
+
+
 def test_regressor_takes_a_validation_set(digits):
     X, y, X_val, y_val = digits
     reg = CNNRegressor(epochs=2, random_state=0)
