@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight
 
@@ -288,10 +288,8 @@ def _class_weighted(weights, codes, class_weight, n_train=None):
     "balanced" from the first ``n_train`` rows."""
     if class_weight is None:
         return weights
-    if isinstance(class_weight, str) and n_train is not None:
-        train = codes[:n_train].ravel()
-        present = np.unique(train)
-        balanced = compute_class_weight(class_weight, classes=present, y=train)
-        class_weight = dict(zip(present.tolist(), balanced, strict=True))
-    per_value = compute_sample_weight(class_weight, codes.ravel())
+    # scikit-learn's subsample: "balanced" from these rows, applied to all.
+    from_rows = n_train is not None and isinstance(class_weight, str)
+    rows = np.arange(codes[:n_train].size) if from_rows else None
+    per_value = compute_sample_weight(class_weight, codes.ravel(), indices=rows)
     return weights.reshape(-1, *[1] * (codes.ndim - 1)) * per_value.reshape(codes.shape)

@@ -85,31 +85,18 @@ def test_validation_set_errors_name_it_and_leave_the_fit_as_it_was(
 
 
 @pytest.mark.parametrize(
-    "given, match",
+    "with_set, weights, match",
     [
-        (dict(sample_weight_val=np.ones(100)), "sample_weight_val is given without"),
-        (
-            dict(X_val="X", y_val="y", sample_weight_val=np.ones(99)),
-            "sample_weight_val is not valid for the 100 rows of X_val",
-        ),
-        (
-            dict(X_val="X", y_val="y", sample_weight_val=np.zeros(100)),
-            "sample_weight_val is not valid.*non-zero",
-        ),
+        (False, np.ones(100), "sample_weight_val is given without"),
+        (True, np.ones(99), "sample_weight_val is not valid for the 100 rows of X_val"),
+        (True, np.zeros(100), "sample_weight_val is not valid.*non-zero"),
     ],
 )
-def test_validation_weights_errors_name_them(digits, given, match):
+def test_validation_weights_errors_name_them(digits, with_set, weights, match):
     X, y, X_val, y_val = digits
-    given = {
-        **given,
-        **{
-            k: {"X": X_val, "y": y_val}[v]
-            for k, v in given.items()
-            if isinstance(v, str)
-        },
-    }
+    given = dict(X_val=X_val, y_val=y_val) if with_set else {}
     with pytest.raises(ValueError, match=match):
-        CNNClassifier(epochs=1).fit(X, y, **given)
+        CNNClassifier(epochs=1).fit(X, y, sample_weight_val=weights, **given)
 
 
 def test_sample_weight_val_weights_the_validation_rows(digits):
