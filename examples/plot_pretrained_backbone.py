@@ -48,10 +48,10 @@ mobilenet = {
 # rate lowered for the last epochs (its batch normalisation statistics need
 # that to settle), then the backbone, a nested model of ``model_``, saved.
 source = digits.target < 5
+X_source, y_source = images[source, ..., np.newaxis], digits.target[source]
 pretrained = CNNClassifier(**mobilenet, epochs=15, warm_start=True, random_state=0)
-pretrained.fit(images[source, ..., np.newaxis], digits.target[source])
-pretrained.set_params(learning_rate=1e-4, epochs=5)
-pretrained.fit(images[source, ..., np.newaxis], digits.target[source])
+pretrained.fit(X_source, y_source)
+pretrained.set_params(learning_rate=1e-4, epochs=5).fit(X_source, y_source)
 folder = Path(tempfile.mkdtemp())
 weights = str(folder / "mobilenet_digits04.weights.h5")
 pretrained.model_.get_layer("mobilenet_0.25_32").save_weights(weights)
