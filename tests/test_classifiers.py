@@ -1,10 +1,9 @@
 import pickle
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
+from _processes import here_and_in_a_new_process
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.datasets import load_digits, load_sample_images
@@ -129,7 +128,7 @@ def test_same_random_state_same_predictions(Classifier):
 
 
 SEEDED_FIT_SCRIPT = """
-import sys, numpy as np
+import numpy as np
 from skcnnrnn import CNNClassifier
 rng = np.random.default_rng(0)
 X = rng.normal(size=(40, 8, 8)).astype(np.float32)
@@ -139,14 +138,8 @@ proba = CNNClassifier(epochs=2, random_state=3).fit(X, y).predict_proba(X)
 
 
 def test_same_random_state_across_processes(tmp_path):
-    # A new process against this one, which has run other fits before: one
-    # process start (a TensorFlow import) fewer than two new processes.
-    path = tmp_path / "proba.npy"
-    script = SEEDED_FIT_SCRIPT + "np.save(sys.argv[1], proba)\n"
-    subprocess.run([sys.executable, "-c", script, str(path)], check=True)
-    namespace = {"__name__": "not_main"}
-    exec(SEEDED_FIT_SCRIPT, namespace)  # here, in-process
-    np.testing.assert_array_equal(namespace["proba"], np.load(path))
+    here, there = here_and_in_a_new_process(SEEDED_FIT_SCRIPT, "proba", tmp_path)
+    np.testing.assert_array_equal(here, there)
 
 
 def test_seeded_fit_leaves_no_global_random_state():

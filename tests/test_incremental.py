@@ -1,13 +1,11 @@
 """Training that goes on: ``partial_fit`` and ``warm_start``."""
 
 import pickle
-import subprocess
-import sys
-import textwrap
 
 import keras
 import numpy as np
 import pytest
+from _processes import here_and_in_a_new_process
 from sklearn.datasets import load_digits
 from test_classifiers import small_images
 
@@ -198,7 +196,7 @@ def test_per_step_labels_and_auxiliary_target_in_partial_fit():
 
 
 PARTIAL_FIT_SCRIPT = """
-import sys, numpy as np
+import numpy as np
 from skcnnrnn import CNNClassifier
 rng = np.random.default_rng(0)
 X = rng.normal(size=(40, 8, 8)).astype(np.float32)
@@ -206,20 +204,14 @@ y = np.arange(40) % 2
 clf = CNNClassifier(random_state=3, batch_size=8)
 for chunk in np.array_split(np.arange(40), 3):
     clf.partial_fit(X[chunk], y[chunk], classes=[0, 1])
-np.save(sys.argv[1], clf.predict_proba(X))
 """
 
 
 def test_seeded_partial_fits_are_reproducible_across_processes(tmp_path):
-    path = tmp_path / "proba.npy"
-    subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(PARTIAL_FIT_SCRIPT), str(path)],
-        check=True,
+    here, there = here_and_in_a_new_process(
+        PARTIAL_FIT_SCRIPT, "clf.predict_proba(X)", tmp_path
     )
-    namespace = {"__name__": "not_main"}
-    exec(PARTIAL_FIT_SCRIPT.split("np.save")[0], namespace)  # here, in-process
-    X = namespace["X"]
-    np.testing.assert_array_equal(namespace["clf"].predict_proba(X), np.load(path))
+    np.testing.assert_array_equal(here, there)
 
 
 def test_unpickled_classifier_continues_as_the_original():
