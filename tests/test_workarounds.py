@@ -40,32 +40,6 @@ def test_threads_from_environment(environ, expected):
     assert threads_from_environment(environ) == expected
 
 
-THREADS_SCRIPT = """
-import json
-import numpy as np
-import tensorflow as tf
-from skcnnrnn import CNNClassifier
-X = np.random.default_rng(0).normal(size=(8, 4, 4)).astype(np.float32)
-CNNClassifier(epochs=1).fit(X, np.arange(8) % 2)
-threading = tf.config.threading
-print(json.dumps([threading.get_intra_op_parallelism_threads(),
-                  threading.get_inter_op_parallelism_threads()]))
-"""
-
-
-def test_tensorflow_threads_follow_omp_num_threads():
-    # When TensorFlow's own variables are set, or OMP_NUM_THREADS is not,
-    # threads_from_environment is None (tested above) and nothing is set.
-    result = subprocess.run(
-        [sys.executable, "-c", THREADS_SCRIPT],
-        env=clean_environment(OMP_NUM_THREADS="1"),
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == [1, 1]
-
-
 GRID_SEARCH_SCRIPT = textwrap.dedent(
     """
     import json, os, sys
@@ -207,10 +181,12 @@ def test_info_records_are_dropped_and_everything_else_kept():
     )
 
 
-def _python(script, **kwargs):
-    """Run ``script`` in a new Python, TF_CPP_MIN_LOG_LEVEL unset (as users
-    run it; the test session sets it)."""
-    environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+def _python(script, env=None, **kwargs):
+    """Run ``script`` in a new Python with ``env`` (default: this process's
+    environment), TF_CPP_MIN_LOG_LEVEL unset (as users run it; the test
+    session sets it)."""
+    environ = os.environ if env is None else env
+    environ = {k: v for k, v in environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     return subprocess.run(
         [sys.executable, "-c", script],
         env=environ,
@@ -240,19 +216,29 @@ def test_keras_imported_first_prints_what_the_docs_say_and_fit_adds_nothing():
     # start-up lines are out before skcnnrnn runs (absl's notice, INFO
     # records and the cpu_feature_guard continuation); fitting adds none,
     # but the documented cuInit line of machines without a GPU driver.
+    # The same process checks that TensorFlow's thread pools follow
+    # OMP_NUM_THREADS (one TensorFlow import fewer than a process of its own);
+    # when TensorFlow's own variables are set, or OMP_NUM_THREADS is not,
+    # threads_from_environment is None (tested above) and nothing is set.
     script = (
         "import sys\n"
         "import keras\n"
         "import numpy as np\n"
+        "import tensorflow as tf\n"
         "print('imported', file=sys.stderr, flush=True)\n"
         "from skcnnrnn import CNNGRUSequenceClassifier\n"
         "X = np.random.default_rng(0).random((12, 3, 4, 4), dtype=np.float32)\n"
         "CNNGRUSequenceClassifier(epochs=1).fit(X, np.arange(12) % 2).predict(X)\n"
+        "threading = tf.config.threading\n"
+        "print(threading.get_intra_op_parallelism_threads(),\n"
+        "      threading.get_inter_op_parallelism_threads())\n"
     )
-    before, _, after = _python(script, check=True).stderr.partition("imported\n")
+    result = _python(script, check=True, env=clean_environment(OMP_NUM_THREADS="1"))
+    before, _, after = result.stderr.partition("imported\n")
     startup = re.compile(r"^(I\d{4} |WARNING: All log messages before absl|To enable)")
     assert all(startup.match(line) for line in before.splitlines()), before
     assert NO_GPU_LINE.sub("", after) == ""
+    assert result.stdout.split() == ["1", "1"]
 
 
 def test_a_crash_inside_the_quiet_start_still_shows_its_last_words():
