@@ -289,8 +289,8 @@ def test_readme_first_block_prints_nothing_on_stderr():
     # Its first statement that imports TensorFlow is ``from skcnnrnn import``:
     # an empty stderr means the estimators' import is quiet too, and the
     # level it sets for that import is not left behind.
-    level = "import os\nprint(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))\n"
-    result = _python(block + level)
+    print_level = "import os\nprint(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))\n"
+    result = _python(block + print_level)
     assert result.returncode == 0, result.stderr
     assert NO_GPU_LINE.sub("", result.stderr) == ""
     score, level = result.stdout.split()  # the cross-validated score, and the level
